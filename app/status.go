@@ -1,0 +1,55 @@
+package app
+
+import "time"
+
+// State is the overall state shown by the tray icon.
+type State int
+
+const (
+	StateNotConfigured State = iota
+	StateIdle                // configured, all mailboxes in step
+	StateSyncing
+	StateWarning // working, but something needs attention (e.g. one mailbox failing, secret expiring)
+	StateError   // nothing works until the user acts (auth rejected, EWS blocked, ...)
+	StatePaused
+)
+
+func (s State) String() string {
+	switch s {
+	case StateNotConfigured:
+		return "not-configured"
+	case StateIdle:
+		return "ok"
+	case StateSyncing:
+		return "syncing"
+	case StateWarning:
+		return "warning"
+	case StateError:
+		return "error"
+	case StatePaused:
+		return "paused"
+	}
+	return "unknown"
+}
+
+// MailboxStatus is one mailbox's sync state.
+type MailboxStatus struct {
+	Address  string
+	State    State
+	Err      string // one sentence for people; empty when fine
+	LastSync time.Time
+	Items    int
+}
+
+// Status is a snapshot of everything the tray shows. It is a value: the
+// publisher never mutates a Status after sending it.
+type Status struct {
+	State     State
+	Err       string // the reason for StateError / StateWarning, one sentence with the fix
+	Mailboxes []MailboxStatus
+	LastSync  time.Time
+	// Done and Total count mailboxes during a sync ("12/200 mailboxes").
+	Done, Total int
+	ExportDir   string
+	At          time.Time // when this snapshot was taken
+}

@@ -1,0 +1,74 @@
+// Command exocal keeps Exchange Online calendars as ICS files on the desktop.
+//
+// main.go is the composition root: it parses the command line and hands
+// over to the command's run function. Each command lives in its own
+// cmd_*.go file and registers itself in init.
+package main
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+)
+
+// command is one `exocal NAME` subcommand.
+type command struct {
+	name    string
+	summary string // one line for `exocal --help`
+	// run gets the arguments after the command name and returns the exit
+	// code: 0 ok, 1 some mailbox failed, 2 configuration or authentication error.
+	run func(args []string) int
+}
+
+var commands = map[string]command{}
+
+func register(c command) {
+	if _, dup := commands[c.name]; dup {
+		panic("exocal: command registered twice: " + c.name)
+	}
+	commands[c.name] = c
+}
+
+func main() {
+	os.Exit(dispatch(os.Args[1:]))
+}
+
+// dispatch runs the command named by args[0]; no command means the tray app ("gui").
+func dispatch(args []string) int {
+	name := "gui"
+	if len(args) > 0 {
+		name = args[0]
+		args = args[1:]
+	}
+	switch name {
+	case "-h", "--help", "help":
+		usage(os.Stdout)
+		return 0
+	}
+	c, ok := commands[name]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "exocal: unknown command %q; run 'exocal --help' for the list.\n", name)
+		return 2
+	}
+	return c.run(args)
+}
+
+func usage(w *os.File) {
+	fmt.Fprintln(w, "Usage: exocal [COMMAND] [FLAGS]")
+	fmt.Fprintln(w, "\nExoCal keeps Exchange Online calendars as ICS files. With no command it runs the tray app.")
+	fmt.Fprintln(w, "\nCommands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	width := 0
+	for _, n := range names {
+		width = max(width, len(n))
+	}
+	for _, n := range names {
+		fmt.Fprintf(w, "  %s%s  %s\n", n, strings.Repeat(" ", width-len(n)), commands[n].summary)
+	}
+	fmt.Fprintln(w, "\nRun 'exocal COMMAND --help' for a command's flags.")
+}
