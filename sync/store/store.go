@@ -1,0 +1,375 @@
+// Package store persists ExoCal's sync state and item cache per mailbox in
+// an embedded bbolt database (by default os.UserCacheDir()/exocal/state.db;
+// the path is passed in, nothing here reads config).
+//
+// # Layout
+//
+//	meta/schema                 -> schema version (decimal)
+//	mailboxes/<addr>/state      -> committed sync state (opaque string)
+//	mailboxes/<addr>/last       -> last successful sync (RFC 3339)
+//	mailboxes/<addr>/items/<id> -> JSON of a calendar.Event
+//	mailboxes/<addr>/staging/   -> a full resync in progress:
+//	    state                   -> the resync's sync state so far
+//	    items/<id>              -> items the resync has seen so far
+//
+// Addresses are lower-cased.
+//
+// # Crash safety
+//
+// ApplyPage writes a page's upserts, its deletes and its new sync state in
+// one bbolt transaction, so the stored state never runs ahead of (or behind)
+// the items it covers: after a crash the next sync resumes from the last
+// committed page and fetches the rest again. Applying a page twice is
+// harmless (upserts by ItemID, deletes of absent ids are no-ops).
+//
+// # Full resync
+//
+// A sync chain that starts from an empty state (the first sync of a mailbox,
+// or a resync after the server refused the state, see Reset) is staged: its
+// pages go to the staging bucket, while Events keeps returning the items of
+// the last completed sync. The page that reaches the newest change
+// (Page.Done) swaps the staged items in, in the same transaction. So a
+// resync never leaves the ICS file empty or half-filled in between, and a
+// crash during a resync resumes the resync from its staged state.
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/exocal/exocal/sync/calendar"
+)
+
+// SchemaVersion is the layout version written under meta/schema. A
+// database with a newer version is refused; an older one is migrated (there
+// is only version 1 so far).
+const SchemaVersion = 1
+
+var (
+	bktMeta      = []byte("meta")
+	bktMailboxes = []byte("mailboxes")
+	bktItems     = []byte("items")
+	bktStaging   = []byte("staging")
+	keySchema    = []byte("schema")
+	keyState     = []byte("state")
+	keyLast      = []byte("last")
+)
+
+// ErrLocked is returned (wrapped) by Open when another process holds the
+// database open.
+var ErrLocked = errors.New("store: the sync database is in use by another exocal process")
+
+// ErrSchema is returned (wrapped) by Open for a database written by a newer
+// ExoCal.
+var ErrSchema = errors.New("store: the sync database was written by a newer exocal")
+
+// Store is the sync database. It is safe for concurrent use.
+type Store struct {
+	db  *bolt.DB
+	now func() time.Time
+}
+
+// Info is a mailbox's stored sync facts.
+type Info struct {
+	// State is the sync state to resume from (the staged one during a
+	// resync).
+	State string
+	// Items is the number of cached items (of the last completed sync).
+	Items int
+	// LastSuccess is when a sync last reached the newest change.
+	LastSuccess time.Time
+	// Resyncing reports that a full resync is staged and not yet complete.
+	Resyncing bool
+}
+
+// Open opens (creating when missing) the database at path, waiting at most
+// lockTimeout for another process to release it (0: one second).
+func Open(path string, lockTimeout time.Duration) (*Store, error) {
+	if lockTimeout <= 0 {
+		lockTimeout = time.Second
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout, FreelistType: bolt.FreelistMapType})
+	if err != nil {
+		if errors.Is(err, berrors.ErrTimeout) {
+			return nil, fmt.Errorf("%w (%s); stop the other process or wait for it to finish", ErrLocked, path)
+		}
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	s := &Store{db: db, now: time.Now}
+	if err := db.Update(s.migrate); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) migrate(tx *bolt.Tx) error {
+	meta, err := tx.CreateBucketIfNotExists(bktMeta)
+	if err != nil {
+		return fmt.Errorf("store: create meta: %w", err)
+	}
+	if _, err := tx.CreateBucketIfNotExists(bktMailboxes); err != nil {
+		return fmt.Errorf("store: create mailboxes: %w", err)
+	}
+	if v := meta.Get(keySchema); v != nil {
+		n, err := strconv.Atoi(string(v))
+		if err != nil {
+			return fmt.Errorf("store: bad schema version %q: %w", v, err)
+		}
+		if n > SchemaVersion {
+			return fmt.Errorf("%w (schema %d, this build knows %d); delete the file to start over", ErrSchema, n, SchemaVersion)
+		}
+		if n == SchemaVersion {
+			return nil
+		}
+	}
+	return meta.Put(keySchema, []byte(strconv.Itoa(SchemaVersion)))
+}
+
+// Close closes the database.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("store: close: %w", err)
+	}
+	return nil
+}
+
+// Path returns the database file's path.
+func (s *Store) Path() string { return s.db.Path() }
+
+func key(mailbox string) []byte { return []byte(strings.ToLower(mailbox)) }
+
+// mailbox returns mailbox's bucket, nil when absent (read-only tx).
+func mailboxBucket(tx *bolt.Tx, mailbox string) *bolt.Bucket {
+	return tx.Bucket(bktMailboxes).Bucket(key(mailbox))
+}
+
+// Info returns mailbox's stored sync facts; the zero Info for an unknown
+// mailbox.
+func (s *Store) Info(mailbox string) (Info, error) {
+	var in Info
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := mailboxBucket(tx, mailbox)
+		if b == nil {
+			return nil
+		}
+		in.State = string(b.Get(keyState))
+		if items := b.Bucket(bktItems); items != nil {
+			in.Items = items.Stats().KeyN
+		}
+		if v := b.Get(keyLast); v != nil {
+			t, err := time.Parse(time.RFC3339Nano, string(v))
+			if err != nil {
+				return fmt.Errorf("store: %s: bad last-success time: %w", mailbox, err)
+			}
+			in.LastSuccess = t
+		}
+		if st := b.Bucket(bktStaging); st != nil {
+			in.Resyncing = true
+			in.State = string(st.Get(keyState))
+		}
+		return nil
+	})
+	return in, err
+}
+
+// State returns the sync state to resume mailbox's sync from: "" for a
+// mailbox never synced or whose resync has just been started.
+func (s *Store) State(mailbox string) (string, error) {
+	in, err := s.Info(mailbox)
+	return in.State, err
+}
+
+// Reset starts a full resync of mailbox: the next State is "" and the pages
+// that follow are staged (see the package doc); the cached items stay
+// visible until the resync completes.
+func (s *Store) Reset(mailbox string) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.Bucket(bktMailboxes).CreateBucketIfNotExists(key(mailbox))
+		if err != nil {
+			return err
+		}
+		if b.Bucket(bktStaging) != nil {
+			if err := b.DeleteBucket(bktStaging); err != nil {
+				return err
+			}
+		}
+		st, err := b.CreateBucket(bktStaging)
+		if err != nil {
+			return err
+		}
+		_, err = st.CreateBucket(bktItems)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: reset %s: %w", mailbox, err)
+	}
+	return nil
+}
+
+// ApplyPage stores one page of mailbox's sync: upserts, deletes and the new
+// sync state, in one transaction. A Done page also records the success
+// time.
+func (s *Store) ApplyPage(mailbox string, page calendar.Page) error {
+	// Encode outside the write transaction: bbolt has one writer at a time.
+	enc := make([][]byte, len(page.Upserts))
+	for i := range page.Upserts {
+		if page.Upserts[i].ItemID == "" {
+			return fmt.Errorf("store: apply page to %s: upsert %d has no ItemID", mailbox, i)
+		}
+		b, err := json.Marshal(&page.Upserts[i])
+		if err != nil {
+			return fmt.Errorf("store: encode %s item %s: %w", mailbox, page.Upserts[i].ItemID, err)
+		}
+		enc[i] = b
+	}
+	now := s.now().UTC()
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		mb, err := tx.Bucket(bktMailboxes).CreateBucketIfNotExists(key(mailbox))
+		if err != nil {
+			return err
+		}
+		items, err := mb.CreateBucketIfNotExists(bktItems)
+		if err != nil {
+			return err
+		}
+		// A chain from an empty state is a full sync: stage it.
+		staging := mb.Bucket(bktStaging)
+		if staging == nil && len(mb.Get(keyState)) == 0 {
+			if staging, err = mb.CreateBucket(bktStaging); err != nil {
+				return err
+			}
+			if _, err := staging.CreateBucket(bktItems); err != nil {
+				return err
+			}
+		}
+		target, stateB := items, mb
+		if staging != nil {
+			target, stateB = staging.Bucket(bktItems), staging
+		}
+		for i, e := range page.Upserts {
+			if err := target.Put([]byte(e.ItemID), enc[i]); err != nil {
+				return err
+			}
+		}
+		for _, id := range page.Deletes {
+			if err := target.Delete([]byte(id)); err != nil {
+				return err
+			}
+		}
+		if page.State != "" || staging != nil {
+			if err := stateB.Put(keyState, []byte(page.State)); err != nil {
+				return err
+			}
+		}
+		if !page.Done {
+			return nil
+		}
+		if staging != nil {
+			// Swap the staged items in.
+			if err := mb.DeleteBucket(bktItems); err != nil {
+				return err
+			}
+			if err := mb.Put(keyState, []byte(page.State)); err != nil {
+				return err
+			}
+			if err := copyBucket(mb, staging.Bucket(bktItems), bktItems); err != nil {
+				return err
+			}
+			if err := mb.DeleteBucket(bktStaging); err != nil {
+				return err
+			}
+		}
+		return mb.Put(keyLast, []byte(now.Format(time.RFC3339Nano)))
+	})
+	if err != nil {
+		return fmt.Errorf("store: apply page to %s: %w", mailbox, err)
+	}
+	return nil
+}
+
+// copyBucket copies src (a flat bucket) into a new child name of to. (bbolt's
+// MoveBucket, tried first, lost the writes made to the moved bucket in
+// the same transaction in our tests, so copy.)
+func copyBucket(to, src *bolt.Bucket, name []byte) error {
+	dst, err := to.CreateBucket(name)
+	if err != nil {
+		return err
+	}
+	dst.FillPercent = 0.9 // keys arrive in order
+	return src.ForEach(func(k, v []byte) error { return dst.Put(k, v) })
+}
+
+// Events returns mailbox's cached events (of the last completed sync),
+// sorted by start, then ItemID.
+func (s *Store) Events(mailbox string) ([]calendar.Event, error) {
+	var out []calendar.Event
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := mailboxBucket(tx, mailbox)
+		if b == nil || b.Bucket(bktItems) == nil {
+			return nil
+		}
+		items := b.Bucket(bktItems)
+		out = make([]calendar.Event, 0, items.Stats().KeyN)
+		return items.ForEach(func(k, v []byte) error {
+			var e calendar.Event
+			if err := json.NewDecoder(bytes.NewReader(v)).Decode(&e); err != nil {
+				return fmt.Errorf("store: decode %s item %s: %w", mailbox, k, err)
+			}
+			out = append(out, e)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].Start.Equal(out[j].Start) {
+			return out[i].Start.Before(out[j].Start)
+		}
+		return out[i].ItemID < out[j].ItemID
+	})
+	return out, nil
+}
+
+// Mailboxes returns the addresses the store holds state for, sorted.
+func (s *Store) Mailboxes() ([]string, error) {
+	var out []string
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bktMailboxes).ForEach(func(k, _ []byte) error {
+			out = append(out, string(k))
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Forget deletes everything stored for mailbox (when it leaves the
+// configuration).
+func (s *Store) Forget(mailbox string) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		err := tx.Bucket(bktMailboxes).DeleteBucket(key(mailbox))
+		if errors.Is(err, berrors.ErrBucketNotFound) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: forget %s: %w", mailbox, err)
+	}
+	return nil
+}
