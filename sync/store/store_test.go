@@ -130,8 +130,8 @@ func TestEventRoundTrip(t *testing.T) {
 	e := calendar.Event{
 		ItemID: "AAMk=", ChangeKey: "ck", UID: "u", Subject: "Weekly", Location: "R1", Body: "b",
 		Start: start, End: start.Add(time.Hour),
-		TimeZone:   &calendar.TimeZone{ID: "W. Europe Standard Time", StandardOffset: time.Hour, DaylightOffset: 2 * time.Hour, ToDaylight: &calendar.Transition{Month: 3, Week: 5, Weekday: time.Sunday, At: 2 * time.Hour}, HasDefinition: true},
-		Recurrence: &calendar.Recurrence{Pattern: calendar.Weekly, Interval: 1, DaysOfWeek: []calendar.Day{calendar.Monday}, Range: calendar.NoEnd, StartDate: calendar.Date{Year: 2026, Month: 3, Day: 2}},
+		TimeZone:            &calendar.TimeZone{ID: "W. Europe Standard Time", StandardOffset: time.Hour, DaylightOffset: 2 * time.Hour, ToDaylight: &calendar.Transition{Month: 3, Week: 5, Weekday: time.Sunday, At: 2 * time.Hour}, HasDefinition: true},
+		Recurrence:          &calendar.Recurrence{Pattern: calendar.Weekly, Interval: 1, DaysOfWeek: []calendar.Day{calendar.Monday}, Range: calendar.NoEnd, StartDate: calendar.Date{Year: 2026, Month: 3, Day: 2}},
 		DeletedOccurrences:  []time.Time{start.AddDate(0, 0, 7)},
 		ModifiedOccurrences: []calendar.Event{{ItemID: "ex", Subject: "moved", Start: start.AddDate(0, 0, 14).Add(time.Hour), End: start.AddDate(0, 0, 14).Add(2 * time.Hour), OriginalStart: start.AddDate(0, 0, 14)}},
 		Organizer:           &calendar.Person{Name: "A", Email: "a@x"},
