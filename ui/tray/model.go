@@ -1,0 +1,168 @@
+// Package tray renders an app.Status snapshot as ExoCal's tray icon and menu.
+//
+// The menu is a pure model (Build) computed from one snapshot and the current
+// time, so its words are tested without Fyne; Apply turns the model into a
+// *fyne.Menu and hands it to the system tray. The whole menu is rebuilt from
+// every snapshot (as tailscale's systray client does): there is no item state
+// to keep in step.
+package tray
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/exocal/exocal/app"
+)
+
+// Action is what a menu item does when clicked.
+type Action int
+
+const (
+	ActNone Action = iota
+	ActSyncNow
+	ActPause
+	ActResume
+	ActOpenFolder
+	ActSettings
+	ActQuit
+)
+
+// Item is one tray menu entry. A zero Label means a separator.
+type Item struct {
+	Label    string
+	Enabled  bool
+	Action   Action
+	Children []Item // a submenu when not empty
+}
+
+// Separator reports whether the item is a separator line.
+func (i Item) Separator() bool { return i.Label == "" }
+
+// Model is everything the tray shows for one snapshot.
+type Model struct {
+	Icon      app.State // which tray icon to show
+	Items     []Item
+	ExportDir string // what "Open export folder" opens
+}
+
+// Item labels, shared with the Fyne glue and the tests.
+const (
+	LabelProblems   = "Mailboxes with problems"
+	LabelSyncNow    = "Sync now"
+	LabelPause      = "Pause"
+	LabelResume     = "Resume"
+	LabelOpenFolder = "Open export folder"
+	LabelSettings   = "Settings…"
+	LabelQuit       = "Quit"
+	LabelNotSetUp   = "Not set up — open Settings"
+	LabelPaused     = "Paused"
+)
+
+// maxLabel keeps long error sentences from making the menu screen-wide.
+const maxLabel = 90
+
+// Build computes the tray menu for st as seen at now.
+func Build(st app.Status, now time.Time) Model {
+	configured := st.State != app.StateNotConfigured
+	paused := st.State == app.StatePaused
+
+	head := Item{Label: Headline(st, now)}
+	// The first line is actionable when the user has to act (tailscale style).
+	if st.State == app.StateNotConfigured || st.State == app.StateError {
+		head.Enabled, head.Action = true, ActSettings
+	}
+	items := []Item{head}
+
+	var problems []Item
+	for _, m := range st.Mailboxes {
+		if m.Err == "" {
+			continue
+		}
+		problems = append(problems, Item{Label: clip(m.Address + ": " + m.Err), Enabled: true})
+	}
+	if len(problems) > 0 {
+		items = append(items, Item{Label: LabelProblems, Enabled: true, Children: problems})
+	}
+
+	pause := Item{Label: LabelPause, Enabled: configured, Action: ActPause}
+	if paused {
+		pause = Item{Label: LabelResume, Enabled: true, Action: ActResume}
+	}
+	items = append(items,
+		Item{},
+		Item{Label: LabelSyncNow, Enabled: configured && !paused, Action: ActSyncNow},
+		pause,
+		Item{Label: LabelOpenFolder, Enabled: st.ExportDir != "", Action: ActOpenFolder},
+		Item{},
+		Item{Label: LabelSettings, Enabled: true, Action: ActSettings},
+		Item{Label: LabelQuit, Enabled: true, Action: ActQuit},
+	)
+	return Model{Icon: st.State, Items: items, ExportDir: st.ExportDir}
+}
+
+// Headline is the first menu line: the state in words.
+func Headline(st app.Status, now time.Time) string {
+	switch st.State {
+	case app.StateNotConfigured:
+		return LabelNotSetUp
+	case app.StatePaused:
+		return LabelPaused
+	case app.StateSyncing:
+		if st.Total > 0 {
+			return fmt.Sprintf("Syncing %d/%d %s…", st.Done, st.Total, plural(st.Total, "mailbox", "mailboxes"))
+		}
+		return "Syncing…"
+	case app.StateError:
+		if st.Err == "" {
+			return "Error: open Settings to check the setup"
+		}
+		return clip("Error: " + st.Err)
+	case app.StateWarning:
+		if st.Err != "" {
+			return clip("Warning: " + st.Err)
+		}
+		bad := 0
+		for _, m := range st.Mailboxes {
+			if m.Err != "" {
+				bad++
+			}
+		}
+		return fmt.Sprintf("%d of %d %s %s problems", bad, len(st.Mailboxes),
+			plural(len(st.Mailboxes), "mailbox", "mailboxes"), plural(bad, "has", "have"))
+	case app.StateIdle:
+		n := len(st.Mailboxes)
+		if st.LastSync.IsZero() {
+			return "Ready — waiting for the first sync"
+		}
+		return fmt.Sprintf("Synced %d %s · %s", n, plural(n, "mailbox", "mailboxes"), ago(now.Sub(st.LastSync)))
+	}
+	return "Unknown state: " + st.State.String()
+}
+
+// ago says how long ago d was, in the coarse words a tray line needs.
+func ago(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%d min ago", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h ago", int(d/time.Hour))
+	}
+	return fmt.Sprintf("%d days ago", int(d/(24*time.Hour)))
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func clip(s string) string {
+	r := []rune(s)
+	if len(r) <= maxLabel {
+		return s
+	}
+	return string(r[:maxLabel-1]) + "…"
+}

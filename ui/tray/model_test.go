@@ -1,0 +1,132 @@
+package tray
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/exocal/exocal/app"
+)
+
+var now = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+
+func mailboxes(addrs ...string) []app.MailboxStatus {
+	out := make([]app.MailboxStatus, len(addrs))
+	for i, a := range addrs {
+		out[i] = app.MailboxStatus{Address: a, State: app.StateIdle}
+	}
+	return out
+}
+
+func TestHeadline(t *testing.T) {
+	t.Parallel()
+	failing := mailboxes("a@contoso.com", "b@contoso.com", "c@contoso.com")
+	failing[1].Err = "The mailbox does not exist."
+	tests := []struct {
+		name string
+		st   app.Status
+		want string
+	}{
+		{"not configured", app.Status{State: app.StateNotConfigured}, "Not set up — open Settings"},
+		{"synced", app.Status{State: app.StateIdle, Mailboxes: mailboxes("a@x", "b@x", "c@x"), LastSync: now.Add(-2 * time.Minute)}, "Synced 3 mailboxes · 2 min ago"},
+		{"synced one just now", app.Status{State: app.StateIdle, Mailboxes: mailboxes("a@x"), LastSync: now.Add(-10 * time.Second)}, "Synced 1 mailbox · just now"},
+		{"synced hours", app.Status{State: app.StateIdle, Mailboxes: mailboxes("a@x"), LastSync: now.Add(-5 * time.Hour)}, "Synced 1 mailbox · 5 h ago"},
+		{"synced days", app.Status{State: app.StateIdle, Mailboxes: mailboxes("a@x"), LastSync: now.Add(-72 * time.Hour)}, "Synced 1 mailbox · 3 days ago"},
+		{"configured, never synced", app.Status{State: app.StateIdle}, "Ready — waiting for the first sync"},
+		{"syncing", app.Status{State: app.StateSyncing, Done: 12, Total: 200}, "Syncing 12/200 mailboxes…"},
+		{"syncing unknown total", app.Status{State: app.StateSyncing}, "Syncing…"},
+		{"paused", app.Status{State: app.StatePaused, LastSync: now}, "Paused"},
+		{"error", app.Status{State: app.StateError, Err: "The client secret was rejected; create a new secret in Entra and paste its value."}, "Error: The client secret was rejected; create a new secret in Entra and paste its value."},
+		{"error without words", app.Status{State: app.StateError}, "Error: open Settings to check the setup"},
+		{"warning with reason", app.Status{State: app.StateWarning, Err: "The client secret expires in 3 days."}, "Warning: The client secret expires in 3 days."},
+		{"warning from mailboxes", app.Status{State: app.StateWarning, Mailboxes: failing}, "1 of 3 mailboxes has problems"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := Headline(tt.st, now); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+			if got := Build(tt.st, now).Items[0].Label; got != tt.want {
+				t.Errorf("first item: got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestHeadlineClipsLongErrors(t *testing.T) {
+	t.Parallel()
+	got := Headline(app.Status{State: app.StateError, Err: strings.Repeat("x", 300)}, now)
+	if n := len([]rune(got)); n != maxLabel || !strings.HasSuffix(got, "…") {
+		t.Errorf("got %d runes ending %q, want %d ending in …", n, got[len(got)-5:], maxLabel)
+	}
+}
+
+// labels flattens the top level of a model to "label[+-]" (+ enabled, - disabled, | separator).
+func labels(m Model) []string {
+	var out []string
+	for _, it := range m.Items {
+		switch {
+		case it.Separator():
+			out = append(out, "|")
+		case it.Enabled:
+			out = append(out, it.Label+"+")
+		default:
+			out = append(out, it.Label+"-")
+		}
+	}
+	return out
+}
+
+func TestBuildItems(t *testing.T) {
+	t.Parallel()
+	failing := mailboxes("a@contoso.com", "b@contoso.com")
+	failing[0].Err = "Access denied."
+	tests := []struct {
+		name string
+		st   app.Status
+		want string
+	}{
+		{"not configured", app.Status{State: app.StateNotConfigured},
+			"Not set up — open Settings+ | Sync now- Pause- Open export folder- | Settings…+ Quit+"},
+		{"idle with folder", app.Status{State: app.StateIdle, ExportDir: "/tmp/ics"},
+			"Ready — waiting for the first sync- | Sync now+ Pause+ Open export folder+ | Settings…+ Quit+"},
+		{"paused", app.Status{State: app.StatePaused, ExportDir: "/tmp/ics"},
+			"Paused- | Sync now- Resume+ Open export folder+ | Settings…+ Quit+"},
+		{"warning lists problems", app.Status{State: app.StateWarning, Mailboxes: failing},
+			"1 of 2 mailboxes has problems- Mailboxes with problems+ | Sync now+ Pause+ Open export folder- | Settings…+ Quit+"},
+		{"error opens settings", app.Status{State: app.StateError, Err: "Consent missing."},
+			"Error: Consent missing.+ | Sync now+ Pause+ Open export folder- | Settings…+ Quit+"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m := Build(tt.st, now)
+			if got := strings.Join(labels(m), " "); got != tt.want {
+				t.Errorf("got  %q,\nwant %q", got, tt.want)
+			}
+			if m.Icon != tt.st.State {
+				t.Errorf("icon: got %v, want %v", m.Icon, tt.st.State)
+			}
+		})
+	}
+}
+
+func TestProblemsSubmenu(t *testing.T) {
+	t.Parallel()
+	mb := mailboxes("a@contoso.com", "b@contoso.com", "room1@contoso.com")
+	mb[0].Err = "The mailbox does not exist."
+	mb[2].Err = "Access is denied."
+	m := Build(app.Status{State: app.StateWarning, Mailboxes: mb}, now)
+	if m.Items[1].Label != LabelProblems {
+		t.Fatalf("second item: got %q, want %q", m.Items[1].Label, LabelProblems)
+	}
+	var got []string
+	for _, c := range m.Items[1].Children {
+		got = append(got, c.Label)
+	}
+	want := "a@contoso.com: The mailbox does not exist.|room1@contoso.com: Access is denied."
+	if strings.Join(got, "|") != want {
+		t.Errorf("got %q, want %q", strings.Join(got, "|"), want)
+	}
+}
