@@ -4,7 +4,14 @@
 // ID and client secret live in the OS keyring (see app/secrets).
 package config
 
-import "time"
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
 
 // Version is the current settings schema version.
 const Version = 1
@@ -32,5 +39,107 @@ type Settings struct {
 	EWSURL           string   `json:"ews_url"` // set: skip autodiscover
 }
 
+// Values of the enumerated settings.
+const (
+	SyncDisabled = "disabled"
+	SyncEWS      = "ews"
+	SyncGraph    = "graph" // not implemented yet; refused by Validate
+
+	ServerExternal = "external"
+	ServerInternal = "internal"
+
+	AccountSingle = "single"
+	AccountMulti  = "multi"
+
+	PrivacyFull     = "full"
+	PrivacyFreeBusy = "free-busy"
+
+	// DefaultAutodiscoverURL is used when autodiscover_url is empty.
+	DefaultAutodiscoverURL = "https://autodiscover-s.outlook.com"
+	// DefaultAuthorityHost is Microsoft Entra ID's global login endpoint.
+	DefaultAuthorityHost = "https://login.microsoftonline.com"
+	// MaxSubscriptions is the EWS limit of streaming subscriptions per connection.
+	MaxSubscriptions = 200
+)
+
 // Duration is a time.Duration that reads and writes as "5m0s" in JSON.
 type Duration time.Duration
+
+// String formats d like time.Duration.
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// MarshalJSON writes d as a string such as "5m0s".
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+// UnmarshalJSON reads a string such as "5m0s" (or, leniently, a number of
+// nanoseconds as encoding/json would write a time.Duration).
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		var n int64
+		if err2 := json.Unmarshal(b, &n); err2 != nil {
+			return fmt.Errorf("config: duration %s: want a string such as \"5m0s\"", b)
+		}
+		*d = Duration(n)
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("config: duration %q: want a value such as \"5m0s\" or \"90s\": %w", s, err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Defaults returns the settings of a fresh installation.
+//
+// The export folder defaults to $XDG_DATA_HOME/exocal/calendars (that is
+// ~/.local/share/exocal/calendars when XDG_DATA_HOME is unset), so that
+// setting the XDG_* variables isolates a run completely; the settings window
+// offers a folder picker to move it somewhere more visible.
+func Defaults() Settings {
+	return Settings{
+		Version:                       Version,
+		SyncType:                      SyncEWS,
+		ExchangeServer:                ServerExternal,
+		SupportedAccount:              AccountSingle,
+		MaxSubscriptionsPerConnection: MaxSubscriptions,
+		Mailboxes:                     []string{},
+		ExportDir:                     defaultExportDir(),
+		WindowPastDays:                30,
+		WindowFutureDays:              365,
+		PollInterval:                  Duration(5 * time.Minute),
+		Privacy:                       PrivacyFull,
+		AuthorityHost:                 DefaultAuthorityHost,
+	}
+}
+
+func defaultExportDir() string {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" && filepath.IsAbs(d) {
+		return filepath.Join(d, "exocal", "calendars")
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".local", "share", "exocal", "calendars")
+	}
+	return ""
+}
+
+// EffectiveMailboxes returns the mailboxes to sync: Mailboxes, or just User
+// when the list is empty.
+func (s Settings) EffectiveMailboxes() []string {
+	if len(s.Mailboxes) > 0 {
+		return append([]string(nil), s.Mailboxes...)
+	}
+	if u := strings.TrimSpace(s.User); u != "" {
+		return []string{u}
+	}
+	return nil
+}
+
+// EffectiveAutodiscoverURL returns AutodiscoverURL or the default.
+func (s Settings) EffectiveAutodiscoverURL() string {
+	if s.AutodiscoverURL != "" {
+		return s.AutodiscoverURL
+	}
+	return DefaultAutodiscoverURL
+}

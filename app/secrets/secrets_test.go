@@ -1,0 +1,302 @@
+package secrets
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/exocal/exocal/internal/testenv"
+)
+
+// The no-bus tests come first in this file: godbus caches a working session
+// bus connection for the whole process.
+
+func TestKeyringNoSessionBus(t *testing.T) {
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+	k := &Keyring{Service: "exocal-test", Timeout: 5 * time.Second}
+	for _, op := range []string{"get", "set", "delete"} {
+		var err error
+		switch op {
+		case "get":
+			_, err = k.Get(context.Background(), "p")
+		case "set":
+			err = k.Set(context.Background(), "p", Registration{TenantID: "t", ClientID: "c", ClientSecret: "hunter2"})
+		case "delete":
+			err = k.Delete(context.Background(), "p")
+		}
+		if !errors.Is(err, ErrNoSecretService) || errors.Is(err, ErrTimeout) {
+			t.Fatalf("%s: got %v, want ErrNoSecretService (not a timeout)", op, err)
+		}
+		var ke *KeyringError
+		if !errors.As(err, &ke) || ke.Reason != ReasonNoSessionBus {
+			t.Fatalf("%s: got %#v, want *KeyringError with ReasonNoSessionBus", op, err)
+		}
+		msg := err.Error()
+		for _, want := range []string{"GNOME Keyring", "KWallet", "KeePassXC", "EXOCAL_CLIENT_SECRET"} {
+			if !strings.Contains(msg, want) {
+				t.Errorf("%s: got message %q, want it to contain %q", op, msg, want)
+			}
+		}
+		if strings.Count(strings.TrimSuffix(msg, "."), ". ") > 0 {
+			t.Errorf("%s: got %q, want one sentence", op, msg)
+		}
+		if strings.Contains(msg, "hunter2") {
+			t.Errorf("%s: message leaks the secret: %q", op, msg)
+		}
+	}
+}
+
+// TestKeyringNoSecretService runs a private dbus-daemon that offers no
+// services (no service directories, so nothing is D-Bus-activated).
+func TestKeyringNoSecretService(t *testing.T) {
+	daemon := testenv.LookPath(t, "dbus-daemon", "dbus")
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "bus.conf")
+	sock := filepath.Join(dir, "bus")
+	os.WriteFile(conf, []byte(`<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path=`+sock+`</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+`), 0o600)
+	cmd := exec.Command(daemon, "--config-file="+conf, "--nofork", "--nopidfile")
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start dbus-daemon: %v", err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	for i := 0; i < 100; i++ {
+		if _, err := os.Stat(sock); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+sock)
+	k := &Keyring{Service: "exocal-test"}
+	_, err := k.Get(context.Background(), "p")
+	var ke *KeyringError
+	if !errors.As(err, &ke) || ke.Reason != ReasonNoService || !errors.Is(err, ErrNoSecretService) {
+		t.Fatalf("got %v, want *KeyringError with ReasonNoService", err)
+	}
+	if !strings.Contains(err.Error(), "no Secret Service is running") || !strings.Contains(err.Error(), "EXOCAL_TENANT_ID") {
+		t.Errorf("got %q, want the reason and the fix", err)
+	}
+}
+
+func TestKeyringTimeout(t *testing.T) {
+	t.Parallel()
+	k := &Keyring{Timeout: 10 * time.Millisecond}
+	block := make(chan struct{})
+	defer close(block)
+	err := k.do(context.Background(), "read", func() error { <-block; return nil })
+	if !errors.Is(err, ErrTimeout) || !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("got %v, want ErrTimeout", err)
+	}
+	if !strings.Contains(err.Error(), "unlock") || !strings.Contains(err.Error(), "EXOCAL_CLIENT_ID") {
+		t.Errorf("got %q, want the fix", err)
+	}
+}
+
+func TestClassify(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		err  error
+		want Reason
+	}{
+		{errors.New(`exec: "dbus-launch": executable file not found in $PATH`), ReasonNoSessionBus},
+		{errors.New("dbus: couldn't determine address of session bus"), ReasonNoSessionBus},
+		{errors.New("The name org.freedesktop.secrets was not provided by any .service files"), ReasonNoService},
+		{errors.New("failed to unlock correct collection '/org/freedesktop/secrets/aliases/default'"), ReasonLocked},
+		{errors.New("something else"), ReasonOther},
+	}
+	for _, tt := range tests {
+		var ke *KeyringError
+		err := classify("read", tt.err)
+		if !errors.As(err, &ke) || ke.Reason != tt.want {
+			t.Errorf("classify(%q): got %v, want reason %d", tt.err, err, tt.want)
+		}
+		if !strings.HasPrefix(err.Error(), "secrets: ") {
+			t.Errorf("got %q, want the package prefix", err)
+		}
+	}
+}
+
+func TestEnvOverride(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	stored := Registration{TenantID: "stored-tenant", ClientID: "stored-client", ClientSecret: "stored-secret"}
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	tests := []struct {
+		name    string
+		base    Store
+		vars    map[string]string
+		want    Registration
+		wantErr error
+	}{
+		{"nothing anywhere", NewMemory(), nil, Registration{}, ErrNotFound},
+		{"keyring only", memWith(stored), nil, stored, nil},
+		{"all from env, keyring unusable", failing{}, map[string]string{EnvTenantID: "et", EnvClientID: "ec", EnvClientSecret: " es\n"},
+			Registration{"et", "ec", "es"}, nil},
+		{"env secret over keyring", memWith(stored), map[string]string{EnvClientSecret: "es"},
+			Registration{"stored-tenant", "stored-client", "es"}, nil},
+		{"partial env, empty keyring", NewMemory(), map[string]string{EnvTenantID: "et"}, Registration{TenantID: "et"}, nil},
+		{"partial env, keyring unusable", failing{}, map[string]string{EnvTenantID: "et"}, Registration{}, ErrNoSecretService},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := Env{Base: tt.base, Getenv: env(tt.vars)}
+			got, err := e.Get(ctx, DefaultProfile)
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
+				t.Fatalf("got error %v, want %v", err, tt.wantErr)
+			}
+			if got != tt.want {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+
+	// The environment is never written: Set goes to the base only, and the
+	// values set there do not include the environment's.
+	base := NewMemory()
+	e := Env{Base: base, Getenv: env(map[string]string{EnvClientSecret: "from-env"})}
+	if err := e.Set(ctx, "p", Registration{TenantID: "t", ClientID: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := base.Get(ctx, "p")
+	if r.ClientSecret != "" {
+		t.Errorf("got base secret %q, want none (env is read-only)", r.ClientSecret)
+	}
+}
+
+func memWith(r Registration) *Memory {
+	m := NewMemory()
+	m.Set(context.Background(), DefaultProfile, r)
+	return m
+}
+
+type failing struct{}
+
+func (failing) Get(context.Context, string) (Registration, error) {
+	return Registration{}, &KeyringError{Reason: ReasonNoService, Err: errors.New("ServiceUnknown")}
+}
+func (failing) Set(context.Context, string, Registration) error { return errors.New("failing") }
+func (failing) Delete(context.Context, string) error             { return errors.New("failing") }
+
+func TestNormalizeSecret(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in, want string
+		warn     bool
+	}{
+		{"  abc~DEF.123_xyz  \n", "abc~DEF.123_xyz", false},
+		{"\tQ8Q~s3cr3t", "Q8Q~s3cr3t", false},
+		{" 3f2504e0-4f89-11d3-9a0c-0305e82c3301\n", "3f2504e0-4f89-11d3-9a0c-0305e82c3301", true},
+		{"3F2504E0-4F89-11D3-9A0C-0305E82C3301", "3F2504E0-4F89-11D3-9A0C-0305E82C3301", true},
+	}
+	for _, tt := range tests {
+		got, warn := NormalizeSecret(tt.in)
+		if got != tt.want {
+			t.Errorf("NormalizeSecret(%q): got %q, want %q", tt.in, got, tt.want)
+		}
+		if (warn != "") != tt.warn {
+			t.Errorf("NormalizeSecret(%q): got warning %q, want warning=%v", tt.in, warn, tt.warn)
+		}
+		if tt.warn && !strings.Contains(warn, "Value") {
+			t.Errorf("got warning %q, want it to say to copy the Value column", warn)
+		}
+	}
+}
+
+func TestRegistrationNeverPrintsSecret(t *testing.T) {
+	t.Parallel()
+	r := Registration{TenantID: "t", ClientID: "c", ClientSecret: "hunter2"}
+	for _, s := range []string{fmt.Sprint(r), fmt.Sprintf("%v %+v %#v %s", r, r, r, r)} {
+		if strings.Contains(s, "hunter2") {
+			t.Errorf("got %q, want no secret", s)
+		}
+	}
+}
+
+func TestMemory(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	m := NewMemory()
+	if _, err := m.Get(ctx, "p"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("got %v, want ErrNotFound", err)
+	}
+	want := Registration{"t", "c", "s"}
+	m.Set(ctx, "p", want)
+	if got, _ := m.Get(ctx, "p"); got != want {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	if err := m.Delete(ctx, "p"); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Delete(ctx, "p"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("got %v, want ErrNotFound", err)
+	}
+}
+
+// TestRealKeyring talks to a real Secret Service. Run it with
+// /work/shared/ci/keyring-session.sh env EXOCAL_REAL_KEYRING=1 go test -count=1 -run TestRealKeyring -v ./app/secrets
+func TestRealKeyring(t *testing.T) {
+	if os.Getenv("EXOCAL_REAL_KEYRING") != "1" {
+		t.Skip("set EXOCAL_REAL_KEYRING=1 and run under .ci/keyring-session.sh to test against gnome-keyring")
+	}
+	secretTool := testenv.LookPath(t, "secret-tool", "libsecret-tools")
+	ctx := context.Background()
+	k := NewKeyring()
+	profile := fmt.Sprintf("test-%d", os.Getpid())
+	want := Registration{
+		TenantID:     "3f2504e0-4f89-11d3-9a0c-0305e82c3301",
+		ClientID:     "6e0a3c2b-5b4d-4c1e-8f7a-9d8c7b6a5f4e",
+		ClientSecret: "Q8Q~real.keyring_secret-value",
+	}
+	t.Cleanup(func() { k.Delete(context.Background(), profile) })
+	if _, err := k.Get(ctx, profile); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Get before Set: got %v, want ErrNotFound", err)
+	}
+	if err := k.Set(ctx, profile, want); err != nil {
+		t.Fatalf("Set: %v", err)
+	}
+	got, err := k.Get(ctx, profile)
+	if err != nil || got != want {
+		t.Fatalf("Get: got %v, %v; want %v", got, err, want)
+	}
+
+	out, err := exec.Command(secretTool, "search", "service", KeyringService).CombinedOutput()
+	if err != nil {
+		t.Fatalf("secret-tool search: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "username = "+profile) || !strings.Contains(string(out), "service = "+KeyringService) {
+		t.Errorf("secret-tool search service %s: got\n%s\nwant an entry with username = %s", KeyringService, out, profile)
+	}
+
+	// Replacing keeps one entry.
+	want.ClientSecret = "Q8Q~rotated"
+	if err := k.Set(ctx, profile, want); err != nil {
+		t.Fatalf("Set again: %v", err)
+	}
+	if got, _ := k.Get(ctx, profile); got != want {
+		t.Errorf("Get after rotate: got %v, want %v", got, want)
+	}
+	if err := k.Delete(ctx, profile); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if _, err := k.Get(ctx, profile); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Get after Delete: got %v, want ErrNotFound", err)
+	}
+}
