@@ -104,11 +104,11 @@ func (k *Keyring) do(ctx context.Context, op string, fn func() error) error {
 type Reason int
 
 const (
-	ReasonOther         Reason = iota
-	ReasonNoSessionBus         // no D-Bus session bus to reach a Secret Service on
-	ReasonNoService            // a bus, but nobody owns org.freedesktop.secrets
-	ReasonLocked               // the keyring is locked and unlocking was refused or dismissed
-	ReasonTimeout              // no answer in time (often a locked keyring waiting at a prompt)
+	ReasonOther        Reason = iota
+	ReasonNoSessionBus        // no D-Bus session bus to reach a Secret Service on
+	ReasonNoService           // a bus, but nobody owns org.freedesktop.secrets
+	ReasonLocked              // the keyring is locked and unlocking was refused or dismissed
+	ReasonTimeout             // no answer in time (often a locked keyring waiting at a prompt)
 )
 
 // Sentinels for errors.Is; a *KeyringError matches the one of its Reason

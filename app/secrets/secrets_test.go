@@ -193,7 +193,7 @@ func (failing) Get(context.Context, string) (Registration, error) {
 	return Registration{}, &KeyringError{Reason: ReasonNoService, Err: errors.New("ServiceUnknown")}
 }
 func (failing) Set(context.Context, string, Registration) error { return errors.New("failing") }
-func (failing) Delete(context.Context, string) error             { return errors.New("failing") }
+func (failing) Delete(context.Context, string) error            { return errors.New("failing") }
 
 func TestNormalizeSecret(t *testing.T) {
 	t.Parallel()
