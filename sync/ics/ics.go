@@ -1,0 +1,112 @@
+// Package ics renders ExoCal's calendar model (sync/calendar) as iCalendar
+// (RFC 5545) with github.com/emersion/go-ical, and writes one file per
+// mailbox atomically.
+//
+// Output is deterministic: events are ordered by UID then RECURRENCE-ID,
+// time zones by TZID, and nothing depends on the clock or on map order, so
+// identical input gives byte-identical files and an unchanged mailbox's
+// file is never rewritten.
+//
+// Choices where Exchange and iCalendar differ:
+//   - Time zones: a Windows id CLDR maps is written as its IANA zone, with a
+//     VTIMEZONE generated from Go's zone data (time/tzdata) for the years
+//     the file uses; an unknown id with a definition ("Customized Time
+//     Zone") gets a VTIMEZONE built from that definition and a TZID made of
+//     the id and a hash of the definition; an unknown id without a
+//     definition is written in UTC. The host's zone is never used.
+//   - A series' DTSTART is its first real occurrence (the first date the
+//     pattern gives on or after the recurrence's StartDate), so parsers that
+//     count DTSTART as an occurrence and those that do not agree.
+//   - AbsoluteMonthly/AbsoluteYearly on a day a month may lack (29..31):
+//     Exchange puts the occurrence on the month's last day; this is written
+//     as BYMONTHDAY=28,...,D;BYSETPOS=-1.
+//   - EndDate ranges: UNTIL is the end (23:59:59) of the EndDate local day
+//     in UTC; for all-day series a DATE.
+//   - Sensitivity: Normal → CLASS:PUBLIC; Personal and Private →
+//     CLASS:PRIVATE; Confidential → CLASS:CONFIDENTIAL. Personal, Private
+//     and Confidential items are all written as "Private appointment"
+//     without location, description, organizer, attendees or categories
+//     (a file leaves the mailbox's access control behind, so ExoCal errs on
+//     the side of hiding).
+//   - Privacy FreeBusy writes only busy blocks: times, recurrence,
+//     exceptions' times, TRANSP and X-MICROSOFT-CDO-BUSYSTATUS, with SUMMARY
+//     naming the free/busy status; no subjects, places, people, bodies,
+//     categories or reminders.
+package ics
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Privacy says how much of each event a file shows.
+type Privacy int
+
+const (
+	// PrivacyFull exports everything except the details of private items.
+	PrivacyFull Privacy = iota
+	// PrivacyFreeBusy exports only busy blocks.
+	PrivacyFreeBusy
+)
+
+// ParsePrivacy maps the config values "full" and "free-busy".
+func ParsePrivacy(s string) (Privacy, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "full":
+		return PrivacyFull, nil
+	case "free-busy", "freebusy":
+		return PrivacyFreeBusy, nil
+	}
+	return 0, fmt.Errorf("ics: unknown privacy %q (want full or free-busy)", s)
+}
+
+// String returns the config spelling of p.
+func (p Privacy) String() string {
+	if p == PrivacyFreeBusy {
+		return "free-busy"
+	}
+	return "full"
+}
+
+// Options control rendering.
+type Options struct {
+	Privacy Privacy
+}
+
+// ProductID is the PRODID of every file.
+const ProductID = "-//ExoCal//ExoCal//EN"
+
+// maxLine is the longest content line in octets, CRLF excluded (RFC 5545 3.1).
+const maxLine = 75
+
+// fold writes src (CRLF-terminated content lines) to w, folding each line
+// longer than 75 octets with CRLF SPACE, never inside a UTF-8 sequence.
+func fold(w io.Writer, src []byte) error {
+	out := make([]byte, 0, len(src)+len(src)/32)
+	for len(src) > 0 {
+		i := bytes.Index(src, []byte("\r\n"))
+		var line []byte
+		if i < 0 {
+			line, src = src, nil
+		} else {
+			line, src = src[:i], src[i+2:]
+		}
+		limit := maxLine
+		for len(line) > limit {
+			cut := limit
+			for cut > 1 && line[cut]&0xC0 == 0x80 {
+				cut--
+			}
+			out = append(out, line[:cut]...)
+			out = append(out, "\r\n "...)
+			line = line[cut:]
+			limit = maxLine - 1
+		}
+		out = append(out, line...)
+		out = append(out, "\r\n"...)
+	}
+	_, err := w.Write(out)
+	return err
+}

@@ -1,0 +1,498 @@
+package ics
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	ical "github.com/emersion/go-ical"
+
+	"github.com/exocal/exocal/sync/calendar"
+)
+
+const (
+	dateFormat     = "20060102"
+	localFormat    = "20060102T150405"
+	utcFormat      = "20060102T150405Z"
+	privateSummary = "Private appointment"
+)
+
+// Render writes the iCalendar file of mailbox's events to w.
+func Render(w io.Writer, mailbox string, events []calendar.Event, opts Options) error {
+	var buf bytes.Buffer
+	if err := render(&buf, mailbox, events, opts); err != nil {
+		return err
+	}
+	return fold(w, buf.Bytes())
+}
+
+// zoneUse collects the zones a file uses and the years it needs them for.
+type zoneUse struct {
+	zones map[string]*usedZone
+}
+
+type usedZone struct {
+	rz             calendar.ResolvedZone
+	minYear, maxYr int
+}
+
+func (u *zoneUse) add(rz calendar.ResolvedZone, years ...int) {
+	if rz.Kind == calendar.ZoneUTC {
+		return
+	}
+	z := u.zones[rz.TZID]
+	if z == nil {
+		z = &usedZone{rz: rz, minYear: years[0], maxYr: years[0]}
+		u.zones[rz.TZID] = z
+	}
+	for _, y := range years {
+		z.minYear = min(z.minYear, y)
+		z.maxYr = max(z.maxYr, y)
+	}
+}
+
+type vevent struct {
+	uid, recurrenceID, itemID string
+	comp                      *ical.Component
+}
+
+func render(buf *bytes.Buffer, mailbox string, events []calendar.Event, opts Options) error {
+	cal := ical.NewCalendar()
+	cal.Props.Set(&ical.Prop{Name: ical.PropProductID, Params: ical.Params{}, Value: ProductID})
+	cal.Props.Set(&ical.Prop{Name: ical.PropVersion, Params: ical.Params{}, Value: "2.0"})
+	cal.Props.Set(&ical.Prop{Name: ical.PropCalendarScale, Params: ical.Params{}, Value: "GREGORIAN"})
+	cal.Props.Set(textProp("X-WR-CALNAME", mailbox))
+
+	use := &zoneUse{zones: map[string]*usedZone{}}
+	var vevents []vevent
+	for i := range events {
+		vs, err := renderEvent(&events[i], opts, use)
+		if err != nil {
+			return err
+		}
+		vevents = append(vevents, vs...)
+	}
+	sort.SliceStable(vevents, func(i, j int) bool {
+		a, b := &vevents[i], &vevents[j]
+		if a.uid != b.uid {
+			return a.uid < b.uid
+		}
+		if a.recurrenceID != b.recurrenceID {
+			return a.recurrenceID < b.recurrenceID
+		}
+		return a.itemID < b.itemID
+	})
+
+	tzids := make([]string, 0, len(use.zones))
+	for id := range use.zones {
+		tzids = append(tzids, id)
+	}
+	sort.Strings(tzids)
+	for _, id := range tzids {
+		z := use.zones[id]
+		cal.Children = append(cal.Children, vtimezone(z.rz, z.minYear, z.maxYr))
+	}
+	for _, v := range vevents {
+		cal.Children = append(cal.Children, v.comp)
+	}
+	if len(cal.Children) == 0 {
+		// go-ical refuses an empty VCALENDAR; an empty calendar is valid
+		// iCalendar, written by hand in go-ical's property order.
+		buf.WriteString("BEGIN:VCALENDAR\r\nCALSCALE:GREGORIAN\r\nPRODID:" + ProductID + "\r\nVERSION:2.0\r\n")
+		buf.WriteString("X-WR-CALNAME:" + cal.Props.Get("X-WR-CALNAME").Value + "\r\n")
+		buf.WriteString("END:VCALENDAR\r\n")
+		return nil
+	}
+	if err := ical.NewEncoder(buf).Encode(cal); err != nil {
+		return fmt.Errorf("ics: encode calendar of %q: %w", mailbox, err)
+	}
+	return nil
+}
+
+// timeSpec says how an event writes its instants.
+type timeSpec struct {
+	rz     calendar.ResolvedZone
+	allDay bool
+}
+
+func (ts timeSpec) prop(name string, t time.Time) *ical.Prop {
+	p := &ical.Prop{Name: name, Params: ical.Params{}}
+	switch {
+	case ts.allDay:
+		p.Params.Set(ical.ParamValue, "DATE")
+		p.Value = t.In(ts.rz.Location).Format(dateFormat)
+	case ts.rz.Kind == calendar.ZoneUTC:
+		p.Value = t.UTC().Format(utcFormat)
+	default:
+		p.Params.Set(ical.ParamTimezoneID, ts.rz.TZID)
+		p.Value = t.In(ts.rz.Location).Format(localFormat)
+	}
+	return p
+}
+
+func (ts timeSpec) key(t time.Time) string {
+	if ts.allDay {
+		return t.In(ts.rz.Location).Format(dateFormat)
+	}
+	return t.UTC().Format(utcFormat)
+}
+
+func yearsOf(ts ...time.Time) []int {
+	ys := make([]int, 0, len(ts))
+	for _, t := range ts {
+		ys = append(ys, t.UTC().Year())
+	}
+	return ys
+}
+
+// hidden reports whether sensitivity hides an item's details.
+func hidden(s calendar.Sensitivity) bool { return s != calendar.Normal }
+
+func renderEvent(e *calendar.Event, opts Options, use *zoneUse) ([]vevent, error) {
+	rz := e.TimeZone.Resolve()
+	startTS := timeSpec{rz: rz, allDay: e.AllDay}
+	endTS := startTS
+	if e.EndTimeZone != nil && !e.AllDay {
+		endTS.rz = e.EndTimeZone.Resolve()
+	}
+	uid := e.UID
+	if uid == "" {
+		uid = "exocal-" + strconv.FormatUint(uint64(hash64(e.ItemID)), 16)
+	}
+
+	start, end := e.Start, e.End
+	var out []vevent
+	masterHidden := hidden(e.Sensitivity)
+	if r := e.Recurrence; r != nil {
+		_, ok := r.FirstDate()
+		if ok {
+			e.SeriesStarts(func(s, en time.Time) bool { start, end = s, en; return false })
+			comp := baseEvent(e, uid, opts, masterHidden)
+			comp.Props.Set(startTS.prop(ical.PropDateTimeStart, start))
+			comp.Props.Set(endTS.prop(ical.PropDateTimeEnd, endOrNext(start, end, e.AllDay, rz)))
+			rrule, untilYear := rruleValue(e, start, rz)
+			comp.Props.Set(&ical.Prop{Name: ical.PropRecurrenceRule, Params: ical.Params{}, Value: rrule})
+			exdates := make([]string, 0, len(e.DeletedOccurrences))
+			exTimes := map[string]time.Time{}
+			for _, d := range e.DeletedOccurrences {
+				k := startTS.key(d)
+				if _, dup := exTimes[k]; !dup {
+					exTimes[k] = d
+					exdates = append(exdates, k)
+				}
+			}
+			sort.Strings(exdates)
+			for _, k := range exdates {
+				comp.Props.Add(startTS.prop(ical.PropExceptionDates, exTimes[k]))
+			}
+			use.add(rz, append(yearsOf(start, end), untilYear)...)
+			use.add(endTS.rz, append(yearsOf(start, end), untilYear)...)
+			out = append(out, vevent{uid: uid, itemID: e.ItemID, comp: comp})
+		}
+		for i := range e.ModifiedOccurrences {
+			m := &e.ModifiedOccurrences[i]
+			mrz := rz
+			if m.TimeZone != nil {
+				mrz = m.TimeZone.Resolve()
+			}
+			mts := timeSpec{rz: mrz, allDay: m.AllDay}
+			mend := mts
+			if m.EndTimeZone != nil && !m.AllDay {
+				mend.rz = m.EndTimeZone.Resolve()
+			}
+			comp := baseEvent(m, uid, opts, masterHidden || hidden(m.Sensitivity))
+			comp.Props.Set(mts.prop(ical.PropDateTimeStart, m.Start))
+			comp.Props.Set(mend.prop(ical.PropDateTimeEnd, endOrNext(m.Start, m.End, m.AllDay, mrz)))
+			rid := startTS.prop(ical.PropRecurrenceID, m.OriginalStart)
+			comp.Props.Set(rid)
+			use.add(rz, yearsOf(m.OriginalStart)...)
+			use.add(mrz, yearsOf(m.Start, m.End)...)
+			use.add(mend.rz, yearsOf(m.Start, m.End)...)
+			out = append(out, vevent{uid: uid, recurrenceID: startTS.key(m.OriginalStart), itemID: m.ItemID, comp: comp})
+		}
+		return out, nil
+	}
+	comp := baseEvent(e, uid, opts, masterHidden)
+	comp.Props.Set(startTS.prop(ical.PropDateTimeStart, start))
+	comp.Props.Set(endTS.prop(ical.PropDateTimeEnd, endOrNext(start, end, e.AllDay, rz)))
+	if !e.OriginalStart.IsZero() {
+		// A lone modified occurrence (its master is not in the list).
+		comp.Props.Set(startTS.prop(ical.PropRecurrenceID, e.OriginalStart))
+	}
+	use.add(rz, yearsOf(start, end)...)
+	use.add(endTS.rz, yearsOf(start, end)...)
+	rid := ""
+	if !e.OriginalStart.IsZero() {
+		rid = startTS.key(e.OriginalStart)
+	}
+	return append(out, vevent{uid: uid, recurrenceID: rid, itemID: e.ItemID, comp: comp}), nil
+}
+
+// endOrNext returns end, or for an all-day event whose end is not after
+// its start the next day (DTEND is exclusive and must follow DTSTART).
+func endOrNext(start, end time.Time, allDay bool, rz calendar.ResolvedZone) time.Time {
+	if allDay {
+		sd, ed := calendar.DateOf(start.In(rz.Location)), calendar.DateOf(end.In(rz.Location))
+		if !sd.Before(ed) {
+			return sd.AddDays(1).In(rz.Location)
+		}
+		return end
+	}
+	if end.Before(start) {
+		return start
+	}
+	return end
+}
+
+// baseEvent builds a VEVENT with everything but its times.
+func baseEvent(e *calendar.Event, uid string, opts Options, private bool) *ical.Component {
+	c := ical.NewComponent(ical.CompEvent)
+	c.Props.Set(textProp(ical.PropUID, uid))
+	stamp := e.LastModified
+	if stamp.IsZero() {
+		stamp = time.Unix(0, 0)
+	}
+	c.Props.Set(rawProp(ical.PropDateTimeStamp, stamp.UTC().Format(utcFormat)))
+	if !e.LastModified.IsZero() {
+		c.Props.Set(rawProp(ical.PropLastModified, e.LastModified.UTC().Format(utcFormat)))
+	}
+	c.Props.Set(rawProp(ical.PropSequence, strconv.Itoa(max(e.Sequence, 0))))
+	if e.Cancelled {
+		c.Props.Set(rawProp(ical.PropStatus, "CANCELLED"))
+	}
+	transp := "OPAQUE"
+	if e.FreeBusy == calendar.Free || e.FreeBusy == calendar.NoData {
+		transp = "TRANSPARENT"
+	}
+	c.Props.Set(rawProp(ical.PropTransparency, transp))
+	if bs := busyStatus(e.FreeBusy); bs != "" {
+		c.Props.Set(rawProp("X-MICROSOFT-CDO-BUSYSTATUS", bs))
+	}
+
+	if opts.Privacy == PrivacyFreeBusy {
+		c.Props.Set(textProp(ical.PropSummary, freeBusyLabel(e.FreeBusy)))
+		return c
+	}
+	c.Props.Set(rawProp(ical.PropClass, class(e.Sensitivity)))
+	summary := e.Subject
+	if private {
+		summary = privateSummary
+	}
+	c.Props.Set(textProp(ical.PropSummary, summary))
+	if e.Reminder != nil {
+		c.Children = append(c.Children, alarm(*e.Reminder, summary))
+	}
+	if private {
+		return c
+	}
+	if e.Location != "" {
+		c.Props.Set(textProp(ical.PropLocation, e.Location))
+	}
+	if e.Body != "" {
+		c.Props.Set(textProp(ical.PropDescription, e.Body))
+	}
+	if len(e.Categories) > 0 {
+		cats := make([]string, len(e.Categories))
+		for i, s := range e.Categories {
+			cats[i] = cleanText(s)
+		}
+		p := &ical.Prop{Name: ical.PropCategories, Params: ical.Params{}}
+		p.SetTextList(cats)
+		p.Params.Del(ical.ParamValue)
+		c.Props.Set(p)
+	}
+	if o := e.Organizer; o != nil && cleanAddr(o.Email) != "" {
+		p := rawProp(ical.PropOrganizer, "mailto:"+cleanAddr(o.Email))
+		if cn := cleanParam(o.Name); cn != "" {
+			p.Params.Set(ical.ParamCommonName, cn)
+		}
+		c.Props.Set(p)
+	}
+	atts := make([]*ical.Prop, 0, len(e.Attendees))
+	for _, a := range e.Attendees {
+		addr := cleanAddr(a.Email)
+		if addr == "" {
+			continue
+		}
+		p := rawProp(ical.PropAttendee, "mailto:"+addr)
+		if cn := cleanParam(a.Name); cn != "" {
+			p.Params.Set(ical.ParamCommonName, cn)
+		}
+		switch a.Role {
+		case calendar.Optional:
+			p.Params.Set(ical.ParamRole, "OPT-PARTICIPANT")
+		case calendar.Resource:
+			p.Params.Set(ical.ParamRole, "NON-PARTICIPANT")
+			p.Params.Set(ical.ParamCalendarUserType, "RESOURCE")
+		default:
+			p.Params.Set(ical.ParamRole, "REQ-PARTICIPANT")
+		}
+		p.Params.Set(ical.ParamParticipationStatus, partStat(a.Response))
+		atts = append(atts, p)
+	}
+	for _, p := range atts {
+		c.Props.Add(p)
+	}
+	return c
+}
+
+func alarm(before time.Duration, summary string) *ical.Component {
+	a := ical.NewComponent(ical.CompAlarm)
+	a.Props.Set(rawProp(ical.PropAction, "DISPLAY"))
+	a.Props.Set(textProp(ical.PropDescription, summary))
+	a.Props.Set(rawProp(ical.PropTrigger, triggerValue(before)))
+	return a
+}
+
+// triggerValue formats "before Start" as a negative RFC 5545 duration.
+func triggerValue(before time.Duration) string {
+	sign := "-"
+	if before < 0 {
+		sign, before = "", -before
+	}
+	s := int64(before / time.Second)
+	if s == 0 {
+		return "PT0S"
+	}
+	var b strings.Builder
+	b.WriteString(sign + "P")
+	if d := s / 86400; d > 0 {
+		fmt.Fprintf(&b, "%dD", d)
+		s %= 86400
+	}
+	if s > 0 {
+		b.WriteString("T")
+		if h := s / 3600; h > 0 {
+			fmt.Fprintf(&b, "%dH", h)
+		}
+		if m := s / 60 % 60; m > 0 {
+			fmt.Fprintf(&b, "%dM", m)
+		}
+		if sec := s % 60; sec > 0 {
+			fmt.Fprintf(&b, "%dS", sec)
+		}
+	}
+	return b.String()
+}
+
+func busyStatus(fb calendar.FreeBusy) string {
+	switch fb {
+	case calendar.Free:
+		return "FREE"
+	case calendar.Tentative:
+		return "TENTATIVE"
+	case calendar.Busy:
+		return "BUSY"
+	case calendar.OutOfOffice:
+		return "OOF"
+	case calendar.WorkingElsewhere:
+		return "WORKINGELSEWHERE"
+	}
+	return ""
+}
+
+func freeBusyLabel(fb calendar.FreeBusy) string {
+	switch fb {
+	case calendar.Free:
+		return "Free"
+	case calendar.Tentative:
+		return "Tentative"
+	case calendar.OutOfOffice:
+		return "Out of office"
+	case calendar.WorkingElsewhere:
+		return "Working elsewhere"
+	case calendar.NoData:
+		return "No information"
+	}
+	return "Busy"
+}
+
+func class(s calendar.Sensitivity) string {
+	switch s {
+	case calendar.Personal, calendar.Private:
+		return "PRIVATE"
+	case calendar.Confidential:
+		return "CONFIDENTIAL"
+	}
+	return "PUBLIC"
+}
+
+func partStat(r calendar.Response) string {
+	switch r {
+	case calendar.ResponseAccept, calendar.ResponseOrganizer:
+		return "ACCEPTED"
+	case calendar.ResponseDecline:
+		return "DECLINED"
+	case calendar.ResponseTentative:
+		return "TENTATIVE"
+	}
+	return "NEEDS-ACTION"
+}
+
+func rawProp(name, value string) *ical.Prop {
+	return &ical.Prop{Name: name, Params: ical.Params{}, Value: value}
+}
+
+func textProp(name, text string) *ical.Prop {
+	p := &ical.Prop{Name: name, Params: ical.Params{}}
+	p.SetText(cleanText(text))
+	p.Params.Del(ical.ParamValue)
+	return p
+}
+
+// cleanText makes s valid iCalendar TEXT before escaping: valid UTF-8,
+// line breaks as \n (escaped by go-ical), no other control characters.
+func cleanText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if !strings.ContainsFunc(s, isCtl) {
+		return s
+	}
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.ReplaceAll(s, "\r", "\n")
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' || !isCtl(r) {
+			return r
+		}
+		return -1
+	}, s)
+}
+
+func isCtl(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }
+
+// cleanParam makes s a safe parameter value: no controls, no DQUOTE.
+func cleanParam(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '"':
+			return '\''
+		case r < 0x20 || r == 0x7f:
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+// cleanAddr makes an email address a safe CAL-ADDRESS tail.
+func cleanAddr(s string) string {
+	s = strings.ToValidUTF8(strings.TrimSpace(s), "")
+	return strings.Map(func(r rune) rune {
+		if r <= 0x20 || r == 0x7f || r == '"' {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+func hash64(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}
