@@ -56,14 +56,14 @@ func ParseClaims(accessToken string) (Claims, error) {
 		return Claims{}, fmt.Errorf("%w: payload is not base64url", ErrNotJWT)
 	}
 	var raw struct {
-		Roles  []string        `json:"roles"`
-		Aud    json.RawMessage `json:"aud"`
-		Tid    string          `json:"tid"`
-		AppID  string          `json:"appid"`
-		Azp    string          `json:"azp"`
-		Iss    string          `json:"iss"`
-		IDTyp  string          `json:"idtyp"`
-		Exp    json.Number     `json:"exp"`
+		Roles []string        `json:"roles"`
+		Aud   json.RawMessage `json:"aud"`
+		Tid   string          `json:"tid"`
+		AppID string          `json:"appid"`
+		Azp   string          `json:"azp"`
+		Iss   string          `json:"iss"`
+		IDTyp string          `json:"idtyp"`
+		Exp   json.Number     `json:"exp"`
 	}
 	dec := json.NewDecoder(strings.NewReader(string(payload)))
 	dec.UseNumber()

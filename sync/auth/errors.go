@@ -22,23 +22,23 @@ import (
 // Entra authentication and authorization error codes" and warns that they
 // may change, so they only ever choose words for people.
 const (
-	AADSTSConditionalAccess     = 53003   // BlockedByConditionalAccess
-	AADSTSConsentRequired       = 65001   // DelegatedPermissionGrantNotFound / consent_required
-	AADSTSInvalidScope          = 70011   // InvalidScope
-	AADSTSTenantNotFound        = 90002   // InvalidTenantName: tenant not found
-	AADSTSWrongCloud            = 90038   // NationalCloudTenantRedirection: tenant lives in another cloud
-	AADSTSAppNotFound           = 700016  // UnauthorizedClient_DoesNotMatchRequest: app not found in the directory
-	AADSTSAssertionTime         = 700024  // client assertion is not within its valid time range (clock)
-	AADSTSAssertionSignature    = 700027  // client assertion failed signature validation / certificate unknown
-	AADSTSResourceNotFound      = 500011  // resource principal not found in the tenant (scope host)
-	AADSTSInvalidTenantID       = 900023  // tenant identifier is neither a GUID nor a domain
-	AADSTSScopeNotDefault       = 1002012 // client credentials need a scope ending in /.default
-	AADSTSAppDisabled           = 7000112 // UnauthorizedClientApplicationDisabled
-	AADSTSInvalidSecret         = 7000215 // invalid client secret (often the secret ID pasted instead of the value)
-	AADSTSMissingCredential     = 7000218 // request body must contain client_assertion or client_secret
-	AADSTSSecretExpired         = 7000222 // the client secret has expired
-	AADSTSServicePrincipalGone  = 7000229 // the client app has no service principal in the tenant (no consent)
-	clockSkewThreshold          = 5 * time.Minute
+	AADSTSConditionalAccess    = 53003   // BlockedByConditionalAccess
+	AADSTSConsentRequired      = 65001   // DelegatedPermissionGrantNotFound / consent_required
+	AADSTSInvalidScope         = 70011   // InvalidScope
+	AADSTSTenantNotFound       = 90002   // InvalidTenantName: tenant not found
+	AADSTSWrongCloud           = 90038   // NationalCloudTenantRedirection: tenant lives in another cloud
+	AADSTSAppNotFound          = 700016  // UnauthorizedClient_DoesNotMatchRequest: app not found in the directory
+	AADSTSAssertionTime        = 700024  // client assertion is not within its valid time range (clock)
+	AADSTSAssertionSignature   = 700027  // client assertion failed signature validation / certificate unknown
+	AADSTSResourceNotFound     = 500011  // resource principal not found in the tenant (scope host)
+	AADSTSInvalidTenantID      = 900023  // tenant identifier is neither a GUID nor a domain
+	AADSTSScopeNotDefault      = 1002012 // client credentials need a scope ending in /.default
+	AADSTSAppDisabled          = 7000112 // UnauthorizedClientApplicationDisabled
+	AADSTSInvalidSecret        = 7000215 // invalid client secret (often the secret ID pasted instead of the value)
+	AADSTSMissingCredential    = 7000218 // request body must contain client_assertion or client_secret
+	AADSTSSecretExpired        = 7000222 // the client secret has expired
+	AADSTSServicePrincipalGone = 7000229 // the client app has no service principal in the tenant (no consent)
+	clockSkewThreshold         = 5 * time.Minute
 )
 
 // EntraError is an error response of the Entra token endpoint. It carries

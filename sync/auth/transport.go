@@ -112,4 +112,6 @@ func closeBody(req *http.Request) {
 }
 
 // String describes the transport without its token.
-func (t *Transport) String() string { return fmt.Sprintf("auth.Transport{allowed hosts: %t}", t.AllowedHosts != nil) }
+func (t *Transport) String() string {
+	return fmt.Sprintf("auth.Transport{allowed hosts: %t}", t.AllowedHosts != nil)
+}
