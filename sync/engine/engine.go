@@ -1,0 +1,302 @@
+// Package engine keeps every configured mailbox's ICS file in step with its
+// calendar: one Serve(ctx) select loop (syncthing lib/model/folder.go
+// style) with buffered kick channels (sync now, reload, pause, mailbox
+// changed), one timer (poll, retries, debounce), capped doubling backoff
+// per mailbox, and a bounded pool of workers across mailboxes.
+//
+// A sync of one mailbox pages through calendar.Source.SyncPage from the
+// stored state until Done, applying each page to the store in one
+// transaction (sync/store); on calendar.ErrInvalidSyncState it resets the
+// mailbox and resyncs from scratch (the old items stay visible until the
+// resync completes). It then renders the cached events that touch the
+// sync window through a Sink, which rewrites the file only when it changed.
+//
+// A calendar.Watcher (streaming notifications) tells which mailbox changed;
+// the engine syncs just that one, debounced. Polling stays as the safety
+// net, and as the fallback while the watcher is failing (it is retried with
+// backoff).
+//
+// Nothing here reads config files or the keyring: values come in Config
+// and Deps. Status is published by subscription (see Subscribe).
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/exocal/exocal/sync/calendar"
+	"github.com/exocal/exocal/sync/store"
+)
+
+// Defaults for zero Config fields.
+const (
+	// DefaultConcurrency is the number of mailboxes synced at once. A
+	// mailbox's full sync is a chain of dependent round trips (SyncFolderItems,
+	// then GetItem batches), so the wall time of a round is about
+	// requests × RTT ÷ concurrency. Against Exchange Online (RTT 100–300 ms
+	// from a desktop) 8 workers sync 200 mailboxes × 2–3 requests in
+	// 200·2.5·0.2 s ÷ 8 ≈ 12 s, while staying far below EWS's per-app
+	// concurrency budget (EWSMaxConcurrency 27) and leaving throttling
+	// headroom for other tools using the same app registration.
+	DefaultConcurrency = 8
+	// MaxConcurrency caps Config.Concurrency.
+	MaxConcurrency      = 64
+	DefaultPollInterval = 5 * time.Minute
+	DefaultDebounce     = 1500 * time.Millisecond
+	DefaultBackoffMin   = 10 * time.Second
+	DefaultBackoffMax   = 10 * time.Minute
+	DefaultPastDays     = 30
+	DefaultFutureDays   = 365
+	// maxPages guards against a source that never reports Done.
+	maxPages = 100000
+)
+
+// Config is what the engine does; the app maps its settings onto it.
+type Config struct {
+	Mailboxes []string
+	ExportDir string
+	// The sync window, in whole days around today (local midnight).
+	WindowPastDays, WindowFutureDays int
+	// PollInterval is how often every mailbox is polled while streaming is
+	// down or off. StreamingPollInterval is the safety-net poll while the
+	// watcher is up (0: PollInterval).
+	PollInterval, StreamingPollInterval time.Duration
+	// Concurrency bounds the mailboxes synced at once (0: DefaultConcurrency).
+	Concurrency int
+	// Privacy is passed to the Sink ("full" or "free-busy").
+	Privacy string
+	// Debounce delays a sync after a change notification, so a burst of
+	// notifications costs one sync (0: DefaultDebounce).
+	Debounce time.Duration
+	// BackoffMin and BackoffMax bound the capped doubling retry delay of a
+	// failing mailbox or watcher (0: the defaults).
+	BackoffMin, BackoffMax time.Duration
+}
+
+func (c Config) withDefaults() Config {
+	if c.Concurrency <= 0 {
+		c.Concurrency = DefaultConcurrency
+	}
+	c.Concurrency = min(c.Concurrency, MaxConcurrency)
+	if c.PollInterval <= 0 {
+		c.PollInterval = DefaultPollInterval
+	}
+	if c.StreamingPollInterval <= 0 {
+		c.StreamingPollInterval = c.PollInterval
+	}
+	if c.Debounce <= 0 {
+		c.Debounce = DefaultDebounce
+	}
+	if c.BackoffMin <= 0 {
+		c.BackoffMin = DefaultBackoffMin
+	}
+	if c.BackoffMax <= 0 {
+		c.BackoffMax = DefaultBackoffMax
+	}
+	c.BackoffMax = max(c.BackoffMax, c.BackoffMin)
+	if c.WindowPastDays < 0 {
+		c.WindowPastDays = DefaultPastDays
+	}
+	if c.WindowFutureDays <= 0 {
+		c.WindowFutureDays = DefaultFutureDays
+	}
+	// Normalise and de-duplicate mailboxes, keeping order.
+	seen := map[string]bool{}
+	mbs := make([]string, 0, len(c.Mailboxes))
+	for _, m := range c.Mailboxes {
+		m = strings.ToLower(strings.TrimSpace(m))
+		if m == "" || seen[m] {
+			continue
+		}
+		seen[m] = true
+		mbs = append(mbs, m)
+	}
+	c.Mailboxes = mbs
+	return c
+}
+
+// Window returns the sync window for now: from local midnight
+// WindowPastDays ago to local midnight after WindowFutureDays.
+func (c Config) Window(now time.Time) (start, end time.Time) {
+	y, m, d := now.Date()
+	today := time.Date(y, m, d, 0, 0, 0, 0, now.Location())
+	return today.AddDate(0, 0, -c.WindowPastDays), today.AddDate(0, 0, c.WindowFutureDays+1)
+}
+
+// RenderOptions say where and how a Sink writes a mailbox's file.
+type RenderOptions struct {
+	Dir     string
+	Privacy string
+	// Start and End are the sync window; events are already filtered to it,
+	// a renderer may use it to bound recurrence expansion.
+	Start, End time.Time
+}
+
+// Sink renders a mailbox's events to its file (sync/ics), rewriting it only
+// when the content changed. It must write atomically: the engine may be
+// cancelled at any time and relies on a write either happening whole or
+// not at all.
+type Sink interface {
+	Render(ctx context.Context, mailbox string, events []calendar.Event, opts RenderOptions) (changed bool, err error)
+}
+
+// SinkFunc adapts a function to Sink.
+type SinkFunc func(ctx context.Context, mailbox string, events []calendar.Event, opts RenderOptions) (bool, error)
+
+// Render calls f.
+func (f SinkFunc) Render(ctx context.Context, mailbox string, events []calendar.Event, opts RenderOptions) (bool, error) {
+	return f(ctx, mailbox, events, opts)
+}
+
+// Deps are the engine's collaborators.
+type Deps struct {
+	Source calendar.Source
+	// Watcher is optional: nil means polling only.
+	Watcher calendar.Watcher
+	Store   *store.Store
+	Sink    Sink
+	// Touches reports whether an event has an occurrence in [start, end);
+	// only those are rendered. nil keeps every event.
+	Touches func(e *calendar.Event, start, end time.Time) bool
+	// Notify is called (from the Serve goroutine; keep it quick) when the
+	// overall state turns to warning or error.
+	Notify func(title, body string)
+	Logger *slog.Logger
+}
+
+// Result is the outcome of one mailbox's sync.
+type Result struct {
+	Mailbox string
+	// Items is the number of cached items; Exported the number of events
+	// rendered (touching the window), -1 when rendering was skipped
+	// because nothing changed.
+	Items, Exported int
+	// Pages is the number of SyncPage calls; Changes the upserts and
+	// deletes they carried; Resynced reports a full resync after the server
+	// refused the sync state.
+	Pages, Changes int
+	Resynced       bool
+	// Written reports that the Sink rewrote the file.
+	Written bool
+	Err     error
+}
+
+// syncer runs one mailbox's sync; shared by Serve and SyncOnce.
+type syncer struct {
+	deps Deps
+	log  *slog.Logger
+}
+
+// syncMailbox syncs mb to the newest change and renders it unless
+// nothing changed and render is false.
+func (s *syncer) syncMailbox(ctx context.Context, mb string, cfg Config, render bool) Result {
+	r := Result{Mailbox: mb, Exported: -1}
+	state, err := s.deps.Store.State(mb)
+	if err != nil {
+		r.Err = err
+		return r
+	}
+	for {
+		if r.Pages >= maxPages {
+			r.Err = fmt.Errorf("engine: %s: the server sent %d pages without reaching the newest change", mb, r.Pages)
+			return r
+		}
+		page, err := s.deps.Source.SyncPage(ctx, mb, state)
+		r.Pages++
+		if errors.Is(err, calendar.ErrInvalidSyncState) && !r.Resynced {
+			s.log.Info("sync state refused; resyncing", "mailbox", mb)
+			if err := s.deps.Store.Reset(mb); err != nil {
+				r.Err = err
+				return r
+			}
+			r.Resynced, state = true, ""
+			continue
+		}
+		if err != nil {
+			r.Err = fmt.Errorf("engine: sync %s: %w", mb, err)
+			return r
+		}
+		if !page.Done && page.State == state && len(page.Upserts)+len(page.Deletes) == 0 {
+			r.Err = fmt.Errorf("engine: sync %s: the server made no progress (state unchanged, not done)", mb)
+			return r
+		}
+		if err := s.deps.Store.ApplyPage(mb, page); err != nil {
+			r.Err = err
+			return r
+		}
+		r.Changes += len(page.Upserts) + len(page.Deletes)
+		state = page.State
+		if page.Done {
+			break
+		}
+	}
+	if !render && r.Changes == 0 && !r.Resynced {
+		in, err := s.deps.Store.Info(mb)
+		r.Items, r.Err = in.Items, err
+		return r
+	}
+	events, err := s.deps.Store.Events(mb)
+	if err != nil {
+		r.Err = err
+		return r
+	}
+	r.Items = len(events)
+	start, end := cfg.Window(time.Now())
+	if s.deps.Touches != nil {
+		kept := events[:0]
+		for i := range events {
+			if s.deps.Touches(&events[i], start, end) {
+				kept = append(kept, events[i])
+			}
+		}
+		events = kept
+	}
+	// The write is not cancelled with ctx: it is atomic and quick, and a
+	// SIGTERM should let it finish.
+	changed, err := s.deps.Sink.Render(context.WithoutCancel(ctx), mb, events, RenderOptions{Dir: cfg.ExportDir, Privacy: cfg.Privacy, Start: start, End: end})
+	if err != nil {
+		r.Err = fmt.Errorf("engine: render %s: %w", mb, err)
+		return r
+	}
+	r.Exported, r.Written = len(events), changed
+	return r
+}
+
+// SyncOnce syncs every mailbox of cfg once, at most cfg.Concurrency at a
+// time, renders each, and returns the results in cfg.Mailboxes order (the
+// `exocal sync --once` path). deps.Watcher and deps.Notify are not used.
+func SyncOnce(ctx context.Context, cfg Config, deps Deps) []Result {
+	cfg = cfg.withDefaults()
+	s := &syncer{deps: deps, log: logger(deps)}
+	results := make([]Result, len(cfg.Mailboxes))
+	sem := make(chan struct{}, cfg.Concurrency)
+	var wg sync.WaitGroup
+	for i, mb := range cfg.Mailboxes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				results[i] = Result{Mailbox: mb, Exported: -1, Err: fmt.Errorf("engine: sync %s: %w", mb, ctx.Err())}
+				return
+			}
+			defer func() { <-sem }()
+			results[i] = s.syncMailbox(ctx, mb, cfg, true)
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+func logger(d Deps) *slog.Logger {
+	if d.Logger != nil {
+		return d.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}

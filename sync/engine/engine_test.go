@@ -1,0 +1,416 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/exocal/exocal/sync/calendar"
+	"github.com/exocal/exocal/sync/store"
+)
+
+// waitLimit bounds how long a test waits for the engine to converge; it is
+// a failure deadline, not a speed assertion.
+const waitLimit = 20 * time.Second
+
+func openStore(t *testing.T) *store.Store {
+	t.Helper()
+	st, err := store.Open(filepath.Join(t.TempDir(), "state.db"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func mailboxes(n int) []string {
+	var out []string
+	for i := range n {
+		out = append(out, fmt.Sprintf("user%03d@contoso.com", i+1))
+	}
+	return out
+}
+
+func TestSyncOnce(t *testing.T) {
+	t.Parallel()
+	mbs := mailboxes(5)
+	src := newFakeSource(3, mbs, 7)
+	sink := newFakeSink()
+	st := openStore(t)
+	deps := Deps{Source: src, Store: st, Sink: sink}
+	cfg := Config{Mailboxes: mbs, ExportDir: "/out", Concurrency: 2}
+
+	res := SyncOnce(context.Background(), cfg, deps)
+	for i, r := range res {
+		if r.Mailbox != mbs[i] || r.Err != nil || r.Exported != 7 || !r.Written {
+			t.Fatalf("first run %s: got %+v, want no error, 7 exported, written", mbs[i], r)
+		}
+		if got, want := sink.file(mbs[i]), src.truth(mbs[i]); !slices.Equal(got, want) {
+			t.Fatalf("%s: got %v, want %v", mbs[i], got, want)
+		}
+	}
+	// Full sync of 7 items at 3 per page: 3 pages.
+	if got := src.callCount(mbs[0]); got != 3 {
+		t.Fatalf("first run pages: got %d, want 3", got)
+	}
+
+	// Change one mailbox; a second run costs one page per quiet mailbox,
+	// and rewrites only the changed file.
+	id := src.add(mbs[1], "new")
+	src.update(mbs[1], fmt.Sprintf("%s/%04d", mbs[1], 8), "renamed")
+	before := map[string]int{}
+	for _, mb := range mbs {
+		before[mb] = src.callCount(mb)
+	}
+	res = SyncOnce(context.Background(), cfg, deps)
+	for i, r := range res {
+		mb := mbs[i]
+		if r.Err != nil {
+			t.Fatalf("second run %s: %v", mb, r.Err)
+		}
+		if got := src.callCount(mb) - before[mb]; got != 1 {
+			t.Errorf("second run %s: got %d SyncPage calls, want 1", mb, got)
+		}
+		wantWritten := mb == mbs[1]
+		if r.Written != wantWritten {
+			t.Errorf("second run %s: got written %v, want %v", mb, r.Written, wantWritten)
+		}
+		if got, want := sink.file(mb), src.truth(mb); !slices.Equal(got, want) {
+			t.Fatalf("second run %s: got %v, want %v", mb, got, want)
+		}
+	}
+	if !slices.Contains(sink.file(mbs[1]), id+"=1:new") {
+		t.Fatalf("added item missing from %v", sink.file(mbs[1]))
+	}
+}
+
+func TestSyncOnceFaults(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		setup    func(src *fakeSource, mb string)
+		wantErr  error
+		resynced bool
+	}{
+		{"invalid sync state resyncs and drops deleted items", func(src *fakeSource, mb string) {
+			src.remove(mb, mb+"/0002")
+			src.add(mb, "after")
+			src.invalidOnce[mb] = true
+		}, nil, true},
+		{"transient error is reported", func(src *fakeSource, mb string) {
+			src.failNext[mb] = 1
+		}, errTransient, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			mb := "room@contoso.com"
+			src := newFakeSource(2, []string{mb}, 5)
+			sink := newFakeSink()
+			deps := Deps{Source: src, Store: openStore(t), Sink: sink}
+			cfg := Config{Mailboxes: []string{mb}}
+			if r := SyncOnce(context.Background(), cfg, deps)[0]; r.Err != nil {
+				t.Fatal(r.Err)
+			}
+			tt.setup(src, mb)
+			r := SyncOnce(context.Background(), cfg, deps)[0]
+			if !errors.Is(r.Err, tt.wantErr) || r.Resynced != tt.resynced {
+				t.Fatalf("got err %v resynced %v, want err %v resynced %v", r.Err, r.Resynced, tt.wantErr, tt.resynced)
+			}
+			if tt.wantErr != nil {
+				// The next run converges.
+				if r = SyncOnce(context.Background(), cfg, deps)[0]; r.Err != nil {
+					t.Fatalf("retry: %v", r.Err)
+				}
+			}
+			if got, want := sink.file(mb), src.truth(mb); !slices.Equal(got, want) {
+				t.Fatalf("got %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+func TestWindowFilter(t *testing.T) {
+	t.Parallel()
+	mb := "a@contoso.com"
+	src := newFakeSource(10, []string{mb}, 0)
+	src.add(mb, "inside")
+	src.mu.Lock()
+	old := calendar.Event{ItemID: "old", ChangeKey: "1", Subject: "long ago", Start: time.Now().AddDate(-2, 0, 0).UTC(), End: time.Now().AddDate(-2, 0, 0).Add(time.Hour).UTC()}
+	src.items[mb]["old"] = old
+	src.journal[mb] = append(src.journal[mb], "old")
+	src.mu.Unlock()
+	sink := newFakeSink()
+	touches := func(e *calendar.Event, start, end time.Time) bool { return e.End.After(start) && e.Start.Before(end) }
+	r := SyncOnce(context.Background(), Config{Mailboxes: []string{mb}, WindowPastDays: 30, WindowFutureDays: 30},
+		Deps{Source: src, Store: openStore(t), Sink: sink, Touches: touches})
+	if r[0].Err != nil || r[0].Items != 2 || r[0].Exported != 1 {
+		t.Fatalf("got %+v, want 2 items cached, 1 exported", r[0])
+	}
+	if got := sink.file(mb); len(got) != 1 || got[0] == "old=1:long ago" {
+		t.Fatalf("rendered %v, want only the event inside the window", got)
+	}
+	if want := 61; int(sink.opts.End.Sub(sink.opts.Start).Hours()/24+0.5) != want {
+		t.Fatalf("window: got %v..%v, want %d days", sink.opts.Start, sink.opts.End, want)
+	}
+}
+
+// serve runs an engine until the test ends.
+func serve(t *testing.T, e *Engine) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: got %v, want nil", err)
+		}
+	})
+}
+
+// waitStatus waits for a status matching ok.
+func waitStatus(t *testing.T, e *Engine, what string, ok func(Status) bool) Status {
+	t.Helper()
+	ch, cancel := e.Subscribe()
+	defer cancel()
+	deadline := time.After(waitLimit)
+	for {
+		select {
+		case s := <-ch:
+			if ok(s) {
+				return s
+			}
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s; last status %+v", what, e.Status())
+		}
+	}
+}
+
+// waitFor polls cond (for facts outside Status).
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func allIdle(s Status) bool { return s.State == StateIdle }
+
+func TestServeStreaming(t *testing.T) {
+	t.Parallel()
+	mbs := mailboxes(4)
+	src := newFakeSource(4, mbs, 6)
+	sink := newFakeSink()
+	w := &fakeWatcher{}
+	e := New(Config{Mailboxes: mbs, PollInterval: time.Hour, Debounce: 10 * time.Millisecond},
+		Deps{Source: src, Watcher: w, Store: openStore(t), Sink: sink})
+	serve(t, e)
+	waitStatus(t, e, "first sync and streaming up", func(s Status) bool { return allIdle(s) && s.Streaming })
+	for _, mb := range mbs {
+		if got, want := sink.file(mb), src.truth(mb); !slices.Equal(got, want) {
+			t.Fatalf("%s: got %v, want %v", mb, got, want)
+		}
+	}
+	calls := map[string]int{}
+	for _, mb := range mbs {
+		calls[mb] = src.callCount(mb)
+	}
+	// Add, change, delete in one mailbox; notify; only it is synced.
+	mb := mbs[2]
+	id := src.add(mb, "added")
+	src.update(mb, mb+"/0013", "changed")
+	src.remove(mb, mb+"/0014")
+	if !w.fire(mb) {
+		t.Fatal("watcher not running")
+	}
+	waitFor(t, "notified change in the file", func() bool { return slices.Equal(sink.file(mb), src.truth(mb)) })
+	if !slices.Contains(sink.file(mb), id+"=1:added") {
+		t.Fatalf("added item missing: %v", sink.file(mb))
+	}
+	waitStatus(t, e, "idle again", allIdle)
+	for _, other := range mbs {
+		if other == mb {
+			continue
+		}
+		if got := src.callCount(other); got != calls[other] {
+			t.Errorf("%s: got %d SyncPage calls, want %d (no polling, not notified)", other, got, calls[other])
+		}
+	}
+}
+
+func TestServeRetriesAndNotifies(t *testing.T) {
+	t.Parallel()
+	mbs := mailboxes(3)
+	src := newFakeSource(5, mbs, 4)
+	src.failNext[mbs[1]] = 3
+	sink := newFakeSink()
+	var mu sync.Mutex
+	var notes []string
+	e := New(Config{Mailboxes: mbs, PollInterval: time.Hour, BackoffMin: 5 * time.Millisecond, BackoffMax: 20 * time.Millisecond},
+		Deps{Source: src, Store: openStore(t), Sink: sink, Notify: func(title, body string) {
+			mu.Lock()
+			notes = append(notes, title+": "+body)
+			mu.Unlock()
+		}})
+	serve(t, e)
+	s := waitStatus(t, e, "a warning", func(s Status) bool { return s.State == StateWarning })
+	if s.Failed != 1 || !errors.Is(s.Err, errTransient) || s.Mailboxes[1].State != MailboxError || s.Mailboxes[1].RetryAt.IsZero() {
+		t.Fatalf("warning status: got %+v, want mailbox 2 failing with errTransient and a retry time", s)
+	}
+	waitStatus(t, e, "recovery", allIdle)
+	if got, want := sink.file(mbs[1]), src.truth(mbs[1]); !slices.Equal(got, want) {
+		t.Fatalf("after retries: got %v, want %v", got, want)
+	}
+	if got := src.callCount(mbs[1]); got < 4 {
+		t.Fatalf("calls: got %d, want at least 4 (3 failures, then success)", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(notes) != 1 {
+		t.Fatalf("notifications: got %q, want exactly one", notes)
+	}
+}
+
+func TestServeWatcherFailsPollingCovers(t *testing.T) {
+	t.Parallel()
+	mb := "a@contoso.com"
+	src := newFakeSource(5, []string{mb}, 2)
+	sink := newFakeSink()
+	w := &fakeWatcher{alwaysFail: true}
+	e := New(Config{Mailboxes: []string{mb}, PollInterval: 20 * time.Millisecond, StreamingPollInterval: time.Hour,
+		BackoffMin: 5 * time.Millisecond, BackoffMax: 10 * time.Millisecond},
+		Deps{Source: src, Watcher: w, Store: openStore(t), Sink: sink})
+	serve(t, e)
+	s := waitStatus(t, e, "a stream error", func(s Status) bool { return s.StreamErr != nil })
+	if s.Streaming {
+		t.Fatalf("got Streaming true with StreamErr %v, want false", s.StreamErr)
+	}
+	src.add(mb, "seen by polling")
+	waitFor(t, "polling to pick up the change", func() bool { return slices.Equal(sink.file(mb), src.truth(mb)) })
+	waitFor(t, "watch retried", func() bool { w.mu.Lock(); defer w.mu.Unlock(); return w.calls >= 3 })
+}
+
+func TestServeWatcherRecovers(t *testing.T) {
+	t.Parallel()
+	mb := "a@contoso.com"
+	src := newFakeSource(5, []string{mb}, 2)
+	w := &fakeWatcher{failures: 2}
+	e := New(Config{Mailboxes: []string{mb}, PollInterval: time.Hour, Debounce: 5 * time.Millisecond,
+		BackoffMin: 5 * time.Millisecond, BackoffMax: 10 * time.Millisecond},
+		Deps{Source: src, Watcher: w, Store: openStore(t), Sink: newFakeSink()})
+	serve(t, e)
+	s := waitStatus(t, e, "streaming up after failures", func(s Status) bool { return s.Streaming && allIdle(s) })
+	if s.StreamErr != nil {
+		t.Fatalf("got StreamErr %v once up, want nil", s.StreamErr)
+	}
+}
+
+func TestServePauseResumeSyncNow(t *testing.T) {
+	t.Parallel()
+	mb := "a@contoso.com"
+	src := newFakeSource(5, []string{mb}, 2)
+	sink := newFakeSink()
+	e := New(Config{Mailboxes: []string{mb}, PollInterval: time.Hour}, Deps{Source: src, Store: openStore(t), Sink: sink})
+	serve(t, e)
+	waitStatus(t, e, "first sync", allIdle)
+	e.Pause()
+	waitStatus(t, e, "paused", func(s Status) bool { return s.State == StatePaused })
+	src.add(mb, "while paused")
+	e.Resume()
+	waitFor(t, "resume to sync", func() bool { return slices.Equal(sink.file(mb), src.truth(mb)) })
+	src.add(mb, "sync now")
+	e.SyncNow()
+	waitFor(t, "sync now", func() bool { return slices.Equal(sink.file(mb), src.truth(mb)) })
+}
+
+func TestServeReload(t *testing.T) {
+	t.Parallel()
+	mbs := mailboxes(3)
+	src := newFakeSource(5, mbs, 2)
+	sink := newFakeSink()
+	st := openStore(t)
+	w := &fakeWatcher{}
+	e := New(Config{Mailboxes: mbs[:2], ExportDir: "/a", PollInterval: time.Hour, Debounce: 5 * time.Millisecond},
+		Deps{Source: src, Watcher: w, Store: st, Sink: sink})
+	serve(t, e)
+	waitStatus(t, e, "first sync", func(s Status) bool { return allIdle(s) && s.Streaming })
+
+	e.Reload(Config{Mailboxes: []string{mbs[1], mbs[2]}, ExportDir: "/b", PollInterval: time.Hour, Debounce: 5 * time.Millisecond})
+	waitStatus(t, e, "reloaded", func(s Status) bool {
+		return allIdle(s) && s.ExportDir == "/b" && len(s.Mailboxes) == 2 && s.Mailboxes[1].Address == mbs[2] && s.Mailboxes[1].LastSuccess.After(time.Time{})
+	})
+	waitFor(t, "re-render into the new dir", func() bool { sink.mu.Lock(); defer sink.mu.Unlock(); return sink.opts.Dir == "/b" })
+	if got, want := sink.file(mbs[2]), src.truth(mbs[2]); !slices.Equal(got, want) {
+		t.Fatalf("added mailbox: got %v, want %v", got, want)
+	}
+	if in, _ := st.Info(mbs[0]); in.State != "" || in.Items != 0 {
+		t.Fatalf("removed mailbox still stored: %+v", in)
+	}
+	waitFor(t, "watcher restarted with the new mailboxes", func() bool {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return slices.Equal(w.watching, []string{mbs[1], mbs[2]})
+	})
+}
+
+func TestServeShutdownCancelsSync(t *testing.T) {
+	t.Parallel()
+	src := newFakeSource(5, []string{"a@x"}, 1)
+	src.block = true
+	e := New(Config{Mailboxes: []string{"a@x"}}, Deps{Source: src, Store: openStore(t), Sink: newFakeSink()})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Serve(ctx) }()
+	waitStatus(t, e, "syncing", func(s Status) bool { return s.State == StateSyncing && s.Total == 1 })
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Serve: got %v, want nil", err)
+		}
+	case <-time.After(waitLimit):
+		t.Fatal("Serve did not return after cancel")
+	}
+}
+
+func TestHubCoalesces(t *testing.T) {
+	t.Parallel()
+	var h hub
+	ch, cancel := h.subscribe()
+	defer cancel()
+	for i := range 5 {
+		h.publish(Status{Done: i})
+	}
+	if got := (<-ch).Done; got != 4 {
+		t.Fatalf("slow subscriber: got Done %d, want the latest 4", got)
+	}
+	select {
+	case s := <-ch:
+		t.Fatalf("got a second snapshot %+v, want only the latest", s)
+	default:
+	}
+	cancel()
+	h.publish(Status{Done: 9}) // must not block or panic after cancel
+}
+
+func TestStateStrings(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ got, want string }{
+		{StateIdle.String(), "idle"}, {StateError.String(), "error"}, {StatePaused.String(), "paused"},
+		{MailboxError.String(), "error"}, {MailboxSyncing.String(), "syncing"}, {State(99).String(), "unknown"},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
+}
