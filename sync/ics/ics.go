@@ -17,11 +17,17 @@
 //   - A series' DTSTART is its first real occurrence (the first date the
 //     pattern gives on or after the recurrence's StartDate), so parsers that
 //     count DTSTART as an occurrence and those that do not agree.
-//   - AbsoluteMonthly/AbsoluteYearly on a day a month may lack (29..31):
-//     Exchange puts the occurrence on the month's last day; this is written
-//     as BYMONTHDAY=28,...,D;BYSETPOS=-1.
-//   - EndDate ranges: UNTIL is the end (23:59:59) of the EndDate local day
-//     in UTC; for all-day series a DATE.
+//   - AbsoluteMonthly/AbsoluteYearly on a day a month may lack: Exchange
+//     puts the occurrence on the month's last day. Day 31 (and Feb 29
+//     yearly) is BYMONTHDAY=-1, exactly that. Monthly on the 29th or 30th
+//     is BYMONTHDAY=D plus the February occurrences as RDATEs (for a
+//     never-ending series, for 20 years past its start or last change),
+//     because ical.js ignores BYSETPOS with BYMONTHDAY; such a Numbered
+//     series ends with UNTIL instead of COUNT.
+//   - EndDate (and the Numbered case above) ranges: UNTIL is, in UTC, half
+//     a day after the last occurrence's start: inclusive of it and before
+//     the next one, also for readers that misapply a DST offset; for
+//     all-day series the DATE of the last occurrence.
 //   - Sensitivity: Normal → CLASS:PUBLIC; Personal and Private →
 //     CLASS:PRIVATE; Confidential → CLASS:CONFIDENTIAL. Personal, Private
 //     and Confidential items are all written as "Private appointment"

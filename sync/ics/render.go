@@ -174,8 +174,11 @@ func renderEvent(e *calendar.Event, opts Options, use *zoneUse) ([]vevent, error
 			comp := baseEvent(e, uid, opts, masterHidden)
 			comp.Props.Set(startTS.prop(ical.PropDateTimeStart, start))
 			comp.Props.Set(endTS.prop(ical.PropDateTimeEnd, endOrNext(start, end, e.AllDay, rz)))
-			rrule, untilYear := rruleValue(e, start, rz)
+			rrule, rdates, untilYear := rruleValue(e, start, rz)
 			comp.Props.Set(&ical.Prop{Name: ical.PropRecurrenceRule, Params: ical.Params{}, Value: rrule})
+			for _, d := range rdates {
+				comp.Props.Add(startTS.prop(ical.PropRecurrenceDates, d))
+			}
 			exdates := make([]string, 0, len(e.DeletedOccurrences))
 			exTimes := map[string]time.Time{}
 			for _, d := range e.DeletedOccurrences {

@@ -13,7 +13,7 @@ var icalDay = [...]string{"SU", "MO", "TU", "WE", "TH", "FR", "SA"}
 // rruleValue is the RRULE of r for a series whose first occurrence starts
 // at dtstart, and the last year the series (or, open-ended, the file) needs
 // its zone for.
-func rruleValue(e *calendar.Event, dtstart time.Time, rz calendar.ResolvedZone) (string, int) {
+func rruleValue(e *calendar.Event, dtstart time.Time, rz calendar.ResolvedZone) (rule string, rdates []time.Time, lastYear int) {
 	r := e.Recurrence
 	var parts []string
 	add := func(k, v string) { parts = append(parts, k+"="+v) }
@@ -45,20 +45,25 @@ func rruleValue(e *calendar.Event, dtstart time.Time, rz calendar.ResolvedZone) 
 			}
 		}
 	}
-	// byMonthDay writes an absolute day; past the shortest length of the
-	// month(s) it is the last of 28..D (Exchange's "last day" rule).
-	byMonthDay := func(shortest int) {
+	// byMonthDay writes an absolute day. Exchange puts a day the month
+	// lacks on the month's last day: for 31 (or any day at least the
+	// month's longest length, as Feb 29 in a yearly pattern) that is
+	// BYMONTHDAY=-1 exactly. Monthly on the 29th or 30th is BYMONTHDAY=D
+	// plus the Februaries as RDATEs (ical.js, Thunderbird's parser, ignores
+	// BYSETPOS with BYMONTHDAY, so BYMONTHDAY=28,..,D;BYSETPOS=-1 is not
+	// portable).
+	februaries := false
+	byMonthDay := func(longest int) {
 		d := r.DayOfMonth
-		if d <= shortest {
+		switch {
+		case d >= longest:
+			add("BYMONTHDAY", "-1")
+		case d > 28:
 			add("BYMONTHDAY", strconv.Itoa(d))
-			return
+			februaries = true
+		default:
+			add("BYMONTHDAY", strconv.Itoa(d))
 		}
-		days := make([]string, 0, 4)
-		for x := shortest; x <= d; x++ {
-			days = append(days, strconv.Itoa(x))
-		}
-		add("BYMONTHDAY", strings.Join(days, ","))
-		add("BYSETPOS", "-1")
 	}
 	switch r.Pattern {
 	case calendar.Daily:
@@ -89,7 +94,7 @@ func rruleValue(e *calendar.Event, dtstart time.Time, rz calendar.ResolvedZone) 
 		if interval > 1 {
 			add("INTERVAL", strconv.Itoa(interval))
 		}
-		byMonthDay(28)
+		byMonthDay(31)
 	case calendar.RelativeMonthly:
 		add("FREQ", "MONTHLY")
 		if interval > 1 {
@@ -99,32 +104,51 @@ func rruleValue(e *calendar.Event, dtstart time.Time, rz calendar.ResolvedZone) 
 	case calendar.AbsoluteYearly:
 		add("FREQ", "YEARLY")
 		add("BYMONTH", strconv.Itoa(int(r.Month)))
-		shortest := calendar.DaysIn(2001, r.Month) // a non-leap year
-		byMonthDay(shortest)
+		byMonthDay(calendar.DaysIn(2000, r.Month)) // a leap year: the longest length
 	case calendar.RelativeYearly:
 		add("FREQ", "YEARLY")
 		add("BYMONTH", strconv.Itoa(int(r.Month)))
 		byDayRelative()
 	}
 
-	lastYear := dtstart.Year() + 2
+	lastYear = dtstart.Year() + 2
 	if !e.LastModified.IsZero() {
 		lastYear = max(lastYear, e.LastModified.Year()+2)
 	}
-	switch r.Range {
-	case calendar.EndDate:
-		if e.AllDay {
-			add("UNTIL", r.EndDate.In(time.UTC).Format(dateFormat))
-		} else {
-			end := time.Date(r.EndDate.Year, r.EndDate.Month, r.EndDate.Day, 23, 59, 59, 0, rz.Location)
-			add("UNTIL", end.UTC().Format(utcFormat))
-		}
-		lastYear = r.EndDate.Year + 1
-	case calendar.Numbered:
-		add("COUNT", strconv.Itoa(r.Count))
+	// Horizon of the explicit February RDATEs of a never-ending series.
+	horizon := time.Date(max(dtstart.Year(), e.LastModified.Year())+rdateYears, 1, 1, 0, 0, 0, 0, time.UTC)
+	if februaries {
+		e.SeriesStarts(func(s, _ time.Time) bool {
+			if r.Range == calendar.NoEnd && s.After(horizon) {
+				return false
+			}
+			if ls := s.In(rz.Location); ls.Day() < r.DayOfMonth {
+				rdates = append(rdates, s)
+			}
+			return true
+		})
+	}
+	if r.Range == calendar.EndDate || r.Range == calendar.Numbered {
 		var last time.Time
 		e.SeriesStarts(func(s, _ time.Time) bool { last = s; return true })
 		lastYear = last.Year() + 1
+		switch {
+		case r.Range == calendar.Numbered && !februaries:
+			add("COUNT", strconv.Itoa(r.Count))
+		case e.AllDay:
+			add("UNTIL", last.In(rz.Location).Format(dateFormat))
+		default:
+			// Half a day after the last occurrence: inclusive of it, before
+			// the next (a day or more later) even for readers that
+			// misapply a DST offset of up to a few hours (pytz-based ones
+			// use DTSTART's offset for every occurrence).
+			add("UNTIL", last.Add(12*time.Hour).UTC().Format(utcFormat))
+		}
 	}
-	return strings.Join(parts, ";"), lastYear
+	return strings.Join(parts, ";"), rdates, lastYear
 }
+
+// rdateYears is how many years past the later of its start and its last
+// modification a never-ending monthly series on the 29th or 30th lists its
+// February occurrences (as RDATEs; see rruleValue).
+const rdateYears = 20
