@@ -46,17 +46,18 @@ func ParseDate(s string) (time.Time, error) {
 func FormatDate(t time.Time) string { return t.Format("2006-01-02") }
 
 // localToUTC turns a local wall time in loc into an instant the way
-// Windows (and so Exchange) resolves wall times:
+// Windows (and so, by inference, Exchange) resolves wall times near DST
+// transitions. Win32's TzSpecificLocalTimeToSystemTime(Ex) remarks say a
+// repeated (ambiguous) local time is treated as daylight time; a skipped
+// one has no valid conversion, and Windows applies the bias in force
+// before the jump (standard time). So:
 //
-//   - a time in the spring-forward gap (e.g. 02:30 on the last Sunday of
-//     March in W. Europe) does not exist; it is read with the bias in force
-//     before the transition (standard time), so it lands one hour later on
-//     the wall clock (03:30 CEST). This is what Windows'
-//     TzSpecificLocalTimeToSystemTime does and what Outlook shows for a
-//     series at 02:30 on that day; inferred, not stated in the EWS docs.
-//   - a time in the fall-back overlap (02:30 on the last Sunday of October)
-//     exists twice; the first (daylight-time) instant is taken. Inferred too:
-//     the docs do not say.
+//   - a time in the spring-forward gap (02:30 on the last Sunday of March
+//     in W. Europe) is read as standard time: 01:30Z, shown as 03:30 CEST;
+//   - a time in the fall-back overlap (02:30 on the last Sunday of
+//     October) takes the first, daylight-time instant (00:30Z).
+//
+// The EWS docs do not describe either case; this is inference.
 func localToUTC(date time.Time, tod time.Duration, loc *time.Location) time.Time {
 	y, m, d := date.Date()
 	naive := time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Add(tod)

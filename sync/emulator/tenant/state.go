@@ -666,3 +666,10 @@ func validate(it *Item) error {
 	}
 	return nil
 }
+
+// uidFor makes the UID of an item added through Add: a Global Object ID in
+// Exchange's hex form whose payload is the mailbox and item number.
+func uidFor(mbx, n int) string {
+	return "040000008200E00074C5B7101A82E008" + "00000000" + "0000000000000000" + "0000000000000000" + "10000000" +
+		fmt.Sprintf("4D42%04X%08X0000000000000000", mbx, n)
+}
