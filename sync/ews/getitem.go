@@ -1,0 +1,232 @@
+package ews
+
+import (
+	"context"
+	"strings"
+	"sync"
+
+	"github.com/exocal/exocal/sync/calendar"
+)
+
+// GetItemBatch is the number of items per GetItem request: Microsoft
+// recommends batches of 10 ("Handling synchronization-related errors",
+// ErrorTimeoutExpired).
+const GetItemBatch = 10
+
+// calendarFields are the properties GetItem asks for: AllProperties would
+// leave out the recipients, the recurrence's occurrences and the time zone
+// definitions, so they are named one by one (types.xsd UnindexedFieldURIType).
+var calendarFields = []string{
+	"item:Subject",
+	"item:Body",
+	"item:Categories",
+	"item:Sensitivity",
+	"item:ReminderIsSet",
+	"item:ReminderMinutesBeforeStart",
+	"item:LastModifiedTime",
+	"calendar:UID",
+	"calendar:Start",
+	"calendar:End",
+	"calendar:OriginalStart",
+	"calendar:IsAllDayEvent",
+	"calendar:LegacyFreeBusyStatus",
+	"calendar:Location",
+	"calendar:IsMeeting",
+	"calendar:IsCancelled",
+	"calendar:CalendarItemType",
+	"calendar:Organizer",
+	"calendar:RequiredAttendees",
+	"calendar:OptionalAttendees",
+	"calendar:Resources",
+	"calendar:AppointmentSequenceNumber",
+	"calendar:Recurrence",
+	"calendar:ModifiedOccurrences",
+	"calendar:DeletedOccurrences",
+	"calendar:StartTimeZone",
+	"calendar:EndTimeZone",
+}
+
+func calendarShape() itemResponseShape {
+	sh := itemResponseShape{BaseShape: "IdOnly", BodyType: "Text", AdditionalProperties: &fieldURIs{}}
+	for _, f := range calendarFields {
+		sh.AdditionalProperties.FieldURI = append(sh.AdditionalProperties.FieldURI, fieldURI{f})
+	}
+	return sh
+}
+
+// OccurrenceRef points at a modified occurrence of a series (OccurrenceInfoType).
+type OccurrenceRef struct {
+	ItemID        string
+	OriginalStart string // as sent (xs:dateTime)
+}
+
+// ItemResult is GetItem's answer for one id: the converted event (its
+// ModifiedOccurrences not yet fetched; see Modified), or Err — for
+// instance an error for which IsItemNotFound holds.
+type ItemResult struct {
+	ID       string
+	Event    *calendar.Event
+	Kind     string          // CalendarItemType: Single, Occurrence, Exception, RecurringMaster
+	Modified []OccurrenceRef // the series' modified occurrences, to fetch by id
+	Err      error
+}
+
+// IsItemNotFound reports ErrorItemNotFound (the item was deleted meanwhile).
+func IsItemNotFound(err error) bool {
+	e, ok := asError(err)
+	return ok && e.ResponseCode == "ErrorItemNotFound"
+}
+
+// GetItem fetches calendar items of mailbox by id, in batches of
+// GetItemBatch requests, up to parallel batches at once (<1 means 1). The
+// results are in the order of ids. The returned error is for a failure
+// of a whole batch; per-item failures are in ItemResult.Err.
+func (c *Client) GetItem(ctx context.Context, s *Session, mailbox string, ids []string, parallel int) ([]ItemResult, error) {
+	s = c.sessionFor(s, mailbox)
+	results := make([]ItemResult, len(ids))
+	if parallel < 1 {
+		parallel = 1
+	}
+	var (
+		wg    sync.WaitGroup
+		sem   = make(chan struct{}, parallel)
+		mu    sync.Mutex
+		first error
+	)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for start := 0; start < len(ids); start += GetItemBatch {
+		end := min(start+GetItemBatch, len(ids))
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func(start, end int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			err := c.getItemBatch(ctx, s, mailbox, ids[start:end], results[start:end])
+			if err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
+				}
+				mu.Unlock()
+				cancel()
+			}
+		}(start, end)
+	}
+	wg.Wait()
+	if first != nil {
+		return nil, first
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+func (c *Client) getItemBatch(ctx context.Context, s *Session, mailbox string, ids []string, out []ItemResult) error {
+	req := &getItemRequest{ItemShape: calendarShape()}
+	for _, id := range ids {
+		req.ItemIDs.ItemID = append(req.ItemIDs.ItemID, reqItemID{ID: id})
+	}
+	return c.do(ctx, "GetItem", func(ctx context.Context) error {
+		var resp getItemResponse
+		if err := c.call(ctx, s, "GetItem", mailbox, req, &resp); err != nil {
+			return err
+		}
+		if len(resp.Messages) != len(ids) {
+			return &Error{Op: "GetItem", Mailbox: mailbox, HTTPStatus: 200, Err: errNoMessage}
+		}
+		for i, m := range resp.Messages {
+			out[i] = ItemResult{ID: ids[i]}
+			if e := messageError("GetItem", mailbox, 200, m.responseMessage); e != nil {
+				if IsTransient(e) {
+					return e // the whole batch is retried
+				}
+				out[i].Err = e
+				continue
+			}
+			if len(m.Items) == 0 {
+				out[i].Err = &Error{Op: "GetItem", Mailbox: mailbox, HTTPStatus: 200, ResponseCode: "ErrorItemNotFound",
+					MessageText: "the reply holds no calendar item"}
+				continue
+			}
+			w := &m.Items[0]
+			ev, err := convertItem(w)
+			if err != nil {
+				out[i].Err = &Error{Op: "GetItem", Mailbox: mailbox, HTTPStatus: 200, Err: err}
+				continue
+			}
+			out[i].Event = &ev
+			out[i].Kind = strings.TrimSpace(w.CalendarItemType)
+			for _, o := range w.ModifiedOccurrences {
+				out[i].Modified = append(out[i].Modified, OccurrenceRef{ItemID: o.ItemID.ID, OriginalStart: o.OriginalStart})
+			}
+		}
+		return nil
+	})
+}
+
+// FetchEvents fetches the events with the given ids completely: each
+// series with its modified occurrences (fetched as items by their ItemId,
+// with OriginalStart set). Ids that no longer exist are returned in gone.
+func (c *Client) FetchEvents(ctx context.Context, s *Session, mailbox string, ids []string, parallel int) (events []calendar.Event, gone []string, err error) {
+	res, err := c.GetItem(ctx, s, mailbox, ids, parallel)
+	if err != nil {
+		return nil, nil, err
+	}
+	type ref struct {
+		master int
+		orig   string
+	}
+	var occIDs []string
+	var refs []ref
+	for _, r := range res {
+		if r.Err != nil {
+			if IsItemNotFound(r.Err) {
+				gone = append(gone, r.ID)
+				continue
+			}
+			return nil, nil, r.Err
+		}
+		events = append(events, *r.Event)
+		for _, m := range r.Modified {
+			occIDs = append(occIDs, m.ItemID)
+			refs = append(refs, ref{len(events) - 1, m.OriginalStart})
+		}
+	}
+	if len(occIDs) == 0 {
+		return events, gone, nil
+	}
+	occ, err := c.GetItem(ctx, s, mailbox, occIDs, parallel)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i, r := range occ {
+		if r.Err != nil {
+			if IsItemNotFound(r.Err) {
+				continue // removed since the master was read; the next sync sees the master change
+			}
+			return nil, nil, r.Err
+		}
+		ev := *r.Event
+		ev.Recurrence = nil
+		if ev.OriginalStart.IsZero() {
+			ev.OriginalStart, _ = parseDateTime(refs[i].orig)
+		}
+		m := &events[refs[i].master]
+		if ev.UID == "" {
+			ev.UID = m.UID
+		}
+		if ev.TimeZone == nil {
+			ev.TimeZone = m.TimeZone
+		}
+		m.ModifiedOccurrences = append(m.ModifiedOccurrences, ev)
+	}
+	return events, gone, nil
+}

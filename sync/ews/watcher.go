@@ -1,0 +1,312 @@
+package ews
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/exocal/exocal/sync/calendar"
+)
+
+// DefaultMaxPerConnection is the most subscriptions grouped on one
+// streaming connection (Microsoft's limit for one GetStreamingEvents).
+const DefaultMaxPerConnection = MaxStreamingSubscriptions
+
+// DefaultConnectionTimeout is how long one GetStreamingEvents stays open
+// before the client sends it again (the maximum, 30 minutes).
+const DefaultConnectionTimeout = 30 * time.Minute
+
+// Watcher implements calendar.Watcher with EWS streaming notifications,
+// following "How to maintain affinity between a group of subscriptions and
+// the Mailbox server": mailboxes are grouped (at most MaxPerConnection per
+// group), each group has one affinity Session (its own cookie jar) anchored
+// at its alphabetically first mailbox, the anchor subscribes first with
+// X-PreferServerAffinity and its reply's X-BackEndOverrideCookie is sent on
+// the members' Subscribe and on the group's GetStreamingEvents. Each group
+// keeps one streaming connection open, reconnects when it ends, and
+// subscribes again (then reports the mailboxes as changed, since events may
+// have been lost) when the server no longer knows a subscription.
+type Watcher struct {
+	Client *Client
+	// MaxPerConnection is the group size (1..200, default 200; the
+	// settings' max_subscriptions_per_connection).
+	MaxPerConnection int
+	// ConnectionTimeout is each GetStreamingEvents' lifetime (1..30 min,
+	// default 30 min).
+	ConnectionTimeout time.Duration
+	// GroupKey, if set, returns a mailbox's affinity key: Autodiscover's
+	// GroupingInformation + ExternalEwsUrl, or "" when unknown.
+	GroupKey func(mailbox string) string
+	// MinBackoff and MaxBackoff bound the wait before a reconnect after a
+	// failure (defaults 1 s and 2 min).
+	MinBackoff, MaxBackoff time.Duration
+	Logger                 *slog.Logger
+}
+
+var _ calendar.Watcher = (*Watcher)(nil)
+
+// Group is a set of mailboxes sharing one streaming connection.
+type Group struct {
+	Key     string   // affinity key ("" when unknown)
+	Anchor  string   // the alphabetically first member
+	Members []string // sorted, Anchor first
+}
+
+// GroupMailboxes splits mailboxes into groups of at most max (<1 or >200
+// means 200): by key (nil key: one key for all), each key's addresses
+// sorted case-insensitively and cut into runs; the anchor of a group is its
+// first member. Duplicate addresses (case-insensitive) are dropped.
+func GroupMailboxes(mailboxes []string, key func(string) string, max int) []Group {
+	if max < 1 || max > MaxStreamingSubscriptions {
+		max = MaxStreamingSubscriptions
+	}
+	byKey := map[string][]string{}
+	seen := map[string]bool{}
+	for _, m := range mailboxes {
+		m = strings.TrimSpace(m)
+		lm := strings.ToLower(m)
+		if m == "" || seen[lm] {
+			continue
+		}
+		seen[lm] = true
+		k := ""
+		if key != nil {
+			k = key(m)
+		}
+		byKey[k] = append(byKey[k], m)
+	}
+	keys := make([]string, 0, len(byKey))
+	for k := range byKey {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var groups []Group
+	for _, k := range keys {
+		ms := byKey[k]
+		sort.Slice(ms, func(i, j int) bool {
+			a, b := strings.ToLower(ms[i]), strings.ToLower(ms[j])
+			if a != b {
+				return a < b
+			}
+			return ms[i] < ms[j]
+		})
+		for start := 0; start < len(ms); start += max {
+			members := append([]string(nil), ms[start:min(start+max, len(ms))]...)
+			groups = append(groups, Group{Key: k, Anchor: members[0], Members: members})
+		}
+	}
+	return groups
+}
+
+// Watch subscribes every mailbox and calls changed(mailbox) when its
+// calendar changes, until ctx ends (it then returns nil) or the watch fails
+// for good: a refused token (IsAuth) or a tenant that blocks EWS
+// (IsEWSBlocked), returned as the error. Other failures are retried with
+// backoff; mailboxes that cannot be subscribed at all (IsMailboxNotFound,
+// IsImpersonationDenied) are logged and left out.
+func (w *Watcher) Watch(ctx context.Context, mailboxes []string, changed func(mailbox string)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg    sync.WaitGroup
+		once  sync.Once
+		fatal error
+	)
+	for _, g := range GroupMailboxes(mailboxes, w.GroupKey, w.MaxPerConnection) {
+		wg.Add(1)
+		go func(g Group) {
+			defer wg.Done()
+			if err := w.runGroup(ctx, g, changed); err != nil {
+				once.Do(func() { fatal = err; cancel() })
+			}
+		}(g)
+	}
+	wg.Wait()
+	return fatal
+}
+
+func (w *Watcher) logger() *slog.Logger {
+	if w.Logger != nil {
+		return w.Logger
+	}
+	return w.Client.log
+}
+
+func isFatal(err error) bool { return IsAuth(err) || IsEWSBlocked(err) }
+
+func isUnsubscribable(err error) bool { return IsMailboxNotFound(err) || IsImpersonationDenied(err) }
+
+// groupState is the live state of one group's connection.
+type groupState struct {
+	members []string          // still watched, sorted; members[0] is the anchor
+	sess    *Session          // nil: (re)subscribe everything
+	subs    map[string]string // subscription id → mailbox
+	pending []string          // members without a subscription
+}
+
+func (w *Watcher) runGroup(ctx context.Context, g Group, changed func(string)) error {
+	log := w.logger().With("anchor", g.Anchor, "group_size", len(g.Members))
+	minB, maxB := w.MinBackoff, w.MaxBackoff
+	if minB <= 0 {
+		minB = time.Second
+	}
+	if maxB <= 0 {
+		maxB = 2 * time.Minute
+	}
+	timeout := w.ConnectionTimeout
+	if timeout <= 0 || timeout > DefaultConnectionTimeout {
+		timeout = DefaultConnectionTimeout
+	}
+	backoff := minB
+	fail := func() error {
+		d := backoff/2 + time.Duration(float64(backoff/2)*jitter())
+		backoff = min(backoff*2, maxB)
+		return sleepCtx(ctx, d)
+	}
+	st := &groupState{members: append([]string(nil), g.Members...)}
+	first := true
+	for ctx.Err() == nil {
+		if len(st.members) == 0 {
+			log.Warn("ews watch: no mailbox of the group can be subscribed")
+			<-ctx.Done()
+			return nil
+		}
+		if st.sess == nil {
+			st.sess = NewAffinitySession(st.members[0])
+			st.subs = map[string]string{}
+			st.pending = append([]string(nil), st.members...)
+		}
+		resubscribed, err := w.subscribePending(ctx, st, log)
+		if err != nil {
+			if isFatal(err) {
+				return err
+			}
+			if ctx.Err() != nil {
+				return nil
+			}
+			log.Info("ews watch: subscribe failed; retrying", "err", err)
+			if fail() != nil {
+				return nil
+			}
+			continue
+		}
+		if !first {
+			// Subscriptions were lost: events may have been missed.
+			for _, m := range resubscribed {
+				changed(m)
+			}
+		}
+		first = false
+		if len(st.subs) == 0 {
+			if fail() != nil {
+				return nil
+			}
+			continue
+		}
+		ids := make([]string, 0, len(st.subs))
+		for id := range st.subs {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		started := time.Now()
+		delivered := false
+		err = w.Client.GetStreamingEvents(ctx, st.sess, st.members[0], ids, timeout, func(r StreamResponse) {
+			for _, n := range r.Notifications {
+				mb, ok := st.subs[n.SubscriptionID]
+				if !ok {
+					continue
+				}
+				for _, e := range n.Events {
+					if e.Kind != "StatusEvent" {
+						delivered = true
+						changed(mb)
+						break
+					}
+				}
+			}
+			for _, id := range r.ErrorSubscriptionIDs {
+				mb, ok := st.subs[id]
+				if !ok {
+					continue
+				}
+				if r.Err != nil && r.Err.ResponseCode == "ErrorMissedNotificationEvents" {
+					changed(mb) // the subscription stays; resync
+					continue
+				}
+				delete(st.subs, id)
+				st.pending = append(st.pending, mb)
+			}
+		})
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case err == nil:
+			if delivered || time.Since(started) > 10*time.Second {
+				backoff = minB
+				continue
+			}
+			log.Debug("ews watch: streaming connection ended at once")
+			if fail() != nil {
+				return nil
+			}
+		case isFatal(err):
+			return err
+		case IsSubscriptionNotFound(err):
+			log.Info("ews watch: subscriptions lost; subscribing again", "err", err)
+			st.sess = nil
+		default:
+			log.Info("ews watch: streaming connection failed; reconnecting", "err", err)
+			if fail() != nil {
+				return nil
+			}
+		}
+	}
+	return nil
+}
+
+// subscribePending subscribes the group's members without a subscription,
+// the anchor first when the session is new; it returns the mailboxes it
+// subscribed. Mailboxes that can never be subscribed are dropped from the
+// group (a new anchor is chosen when that is the anchor).
+func (w *Watcher) subscribePending(ctx context.Context, st *groupState, log *slog.Logger) ([]string, error) {
+	var done []string
+	var keep []string
+	for i, m := range st.pending {
+		id, err := w.Client.Subscribe(ctx, st.sess, m)
+		if err != nil {
+			if isUnsubscribable(err) {
+				log.Warn("ews watch: mailbox cannot be subscribed; not watched", "mailbox", m, "err", err)
+				st.members = removeString(st.members, m)
+				if len(st.members) > 0 && st.sess.Anchor() != st.members[0] && len(st.subs) == 0 {
+					// the anchor went away before anything was subscribed
+					st.sess = NewAffinitySession(st.members[0])
+					st.pending = append(st.pending[:0:0], st.members...)
+					return w.subscribePending(ctx, st, log)
+				}
+				continue
+			}
+			keep = append(keep, st.pending[i:]...)
+			st.pending = keep
+			return done, err
+		}
+		st.subs[id] = m
+		done = append(done, m)
+	}
+	st.pending = keep
+	return done, nil
+}
+
+func removeString(list []string, s string) []string {
+	out := list[:0:0]
+	for _, v := range list {
+		if v != s {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
