@@ -2,7 +2,6 @@ package ews
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"sort"
 	"strings"
