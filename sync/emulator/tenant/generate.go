@@ -176,6 +176,8 @@ func generate(cfg Config) *Tenant {
 			it := g.item(n)
 			mb.insert(&it)
 			mb.version[it.ID] = 1 + it.Sequence
+			// Journaled, so Journal(m, 0) is a full initial sync.
+			mb.record(it.ID, Created)
 		}
 		mb.nextItem = cfg.Events
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -272,6 +273,9 @@ func (mb *mailbox) insert(it *Item) {
 	mb.items[p.ID] = p
 	for _, e := range p.ModifiedOccurrences {
 		mb.excOwner[e.ID] = p.ID
+		if _, ok := mb.version[e.ID]; !ok {
+			mb.version[e.ID] = 1
+		}
 	}
 	if _, ok := mb.version[p.ID]; !ok {
 		mb.version[p.ID] = 1
@@ -338,6 +342,9 @@ func (s *state) update(addr, id string, fn func(*Item)) (Item, error) {
 		s.mu.Unlock()
 		return Item{}, fmt.Errorf("tenant: update %s in %q: %w", id, addr, err)
 	}
+	if excIdx < 0 {
+		pruneExceptions(m, &next)
+	}
 	now := s.tick()
 	mb.version[masterID]++
 	next.ChangeKey = changeKey(masterID, mb.version[masterID])
@@ -359,7 +366,7 @@ func (s *state) update(addr, id string, fn func(*Item)) (Item, error) {
 		}
 		if prev, ok := old[e.ID]; !ok || !itemsEqual(prev, *e) || e.ID == id {
 			mb.version[e.ID]++
-			e.ChangeKey = changeKey(e.ID, mb.version[e.ID]+1)
+			e.ChangeKey = changeKey(e.ID, mb.version[e.ID])
 			e.LastModified = now
 		}
 		fillException(e, &next, now)
@@ -468,6 +475,9 @@ func (mb *mailbox) compact() {
 //   - otherwise the latest kind is reported.
 //
 // The Seq of every reported change is that of the item's latest entry.
+// Generated items are journaled as Created (Seq 1..Events), so
+// Journal(m, 0) is a full initial sync: every existing item as Created,
+// and no deletions.
 func (s *state) journal(addr string, after uint64) ([]Change, uint64) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -672,4 +682,41 @@ func validate(it *Item) error {
 func uidFor(mbx, n int) string {
 	return "040000008200E00074C5B7101A82E008" + "00000000" + "0000000000000000" + "0000000000000000" + "10000000" +
 		fmt.Sprintf("4D42%04X%08X0000000000000000", mbx, n)
+}
+
+// pruneExceptions drops the exceptions and deleted occurrences that no
+// longer name an instance once a series' pattern or times change, as
+// Exchange does when a series is edited (its exceptions are discarded;
+// inferred from Outlook's "changes to the series remove exceptions").
+func pruneExceptions(old *Item, next *Item) {
+	if next.Recurrence == nil {
+		next.ModifiedOccurrences, next.DeletedOccurrences = nil, nil
+		return
+	}
+	if old.Recurrence != nil && reflect.DeepEqual(*old.Recurrence, *next.Recurrence) &&
+		old.Start.Equal(next.Start) && old.End.Equal(next.End) && old.StartTimeZone == next.StartTimeZone && old.AllDay == next.AllDay {
+		return
+	}
+	var last time.Time
+	for _, e := range next.ModifiedOccurrences {
+		if e.OriginalStart.After(last) {
+			last = e.OriginalStart
+		}
+	}
+	for _, d := range next.DeletedOccurrences {
+		if d.After(last) {
+			last = d
+		}
+	}
+	sr, err := newSeries(next)
+	if err != nil {
+		return
+	}
+	starts := map[int64]bool{}
+	sr.walk(civilOf(last.In(sr.loc)).AddDate(0, 0, 1), func(in instance) bool {
+		starts[in.start.UnixNano()] = true
+		return !in.start.After(last)
+	})
+	next.ModifiedOccurrences = slices.DeleteFunc(next.ModifiedOccurrences, func(e Item) bool { return !starts[e.OriginalStart.UnixNano()] })
+	next.DeletedOccurrences = slices.DeleteFunc(next.DeletedOccurrences, func(d time.Time) bool { return !starts[d.UnixNano()] })
 }
