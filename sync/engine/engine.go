@@ -161,7 +161,7 @@ type Deps struct {
 	Store   *store.Store
 	Sink    Sink
 	// Touches reports whether an event has an occurrence in [start, end);
-	// only those are rendered. nil keeps every event.
+	// only those are rendered. nil: calendar.TouchesWindow.
 	Touches func(e *calendar.Event, start, end time.Time) bool
 	// Notify is called (from the Serve goroutine; keep it quick) when the
 	// overall state turns to warning or error.
@@ -247,15 +247,17 @@ func (s *syncer) syncMailbox(ctx context.Context, mb string, cfg Config, render 
 	}
 	r.Items = len(events)
 	start, end := cfg.Window(time.Now())
-	if s.deps.Touches != nil {
-		kept := events[:0]
-		for i := range events {
-			if s.deps.Touches(&events[i], start, end) {
-				kept = append(kept, events[i])
-			}
-		}
-		events = kept
+	touches := s.deps.Touches
+	if touches == nil {
+		touches = func(e *calendar.Event, start, end time.Time) bool { return calendar.TouchesWindow(*e, start, end) }
 	}
+	kept := events[:0]
+	for i := range events {
+		if touches(&events[i], start, end) {
+			kept = append(kept, events[i])
+		}
+	}
+	events = kept
 	// The write is not cancelled with ctx: it is atomic and quick, and a
 	// SIGTERM should let it finish.
 	changed, err := s.deps.Sink.Render(context.WithoutCancel(ctx), mb, events, RenderOptions{Dir: cfg.ExportDir, Privacy: cfg.Privacy, Start: start, End: end})
