@@ -1,0 +1,112 @@
+package backend
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/exocal/exocal/sync/auth"
+	"github.com/exocal/exocal/sync/calendar"
+)
+
+// Settings are the values the sync parts need, taken from config.Settings
+// and the keyring registration by the caller.
+type Settings struct {
+	AuthorityHost string
+	TenantID      string
+	ClientID      string
+	ClientSecret  string // never logged
+
+	User            string // autodiscover starts here
+	AutodiscoverURL string // "" = the default
+	ExchangeServer  string // "external" or "internal"
+	EWSURL          string // set: skip autodiscover
+
+	MaxSubscriptionsPerConnection int
+	// DebugLog, when not empty, is the path of the redacted EWS debug log.
+	DebugLog string
+
+	// HTTPClient is the base client (nil: a private one).
+	HTTPClient *http.Client
+	Logger     *slog.Logger
+}
+
+// Backend is the built sync side.
+type Backend struct {
+	Source  calendar.Source
+	Watcher calendar.Watcher
+	// EWSURL is the endpoint in use; Discovery says how it was found
+	// ("configured", "autodiscover SOAP", "autodiscover V2", ...).
+	EWSURL, Discovery string
+	Tokens            *auth.TokenSource
+	closers           []func() error
+}
+
+// Close releases what the backend holds (the debug log).
+func (b *Backend) Close() error {
+	var errs []error
+	for _, c := range b.closers {
+		errs = append(errs, c())
+	}
+	return errors.Join(errs...)
+}
+
+// SetupError is an error of the registration, the token or autodiscover:
+// nothing can sync until the user fixes the settings (exit code 2).
+type SetupError struct {
+	Step string // "token", "autodiscover", "ews"
+	Err  error
+}
+
+func (e *SetupError) Error() string { return "backend: " + e.Step + ": " + e.Err.Error() }
+func (e *SetupError) Unwrap() error { return e.Err }
+
+// IsSetup reports whether err is a *SetupError.
+func IsSetup(err error) bool {
+	var se *SetupError
+	return errors.As(err, &se)
+}
+
+// New builds the backend: a token (checked for the full_access_as_app
+// role before any EWS call), the EWS URL, the EWS client, its Source and
+// Watcher.
+func New(ctx context.Context, s Settings) (*Backend, error) {
+	log := s.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	tokens := auth.NewTokenSource(ctx, auth.Config{
+		AuthorityHost: s.AuthorityHost, TenantID: s.TenantID, ClientID: s.ClientID,
+		ClientSecret: s.ClientSecret, HTTPClient: s.HTTPClient, Logger: log,
+	})
+	if _, err := tokens.CheckEWS(); err != nil {
+		return nil, &SetupError{Step: "token", Err: err}
+	}
+	b := &Backend{Tokens: tokens}
+	allowed := auth.AllowHosts(tokens.Cloud(), s.AutodiscoverURL, s.EWSURL, s.AuthorityHost)
+	hc := auth.NewClient(s.HTTPClient, tokens, allowed)
+	ewsURL, how, err := discover(ctx, hc, s, tokens.Cloud(), log)
+	if err != nil {
+		return nil, &SetupError{Step: "autodiscover", Err: err}
+	}
+	b.EWSURL, b.Discovery = ewsURL, how
+	if err := b.buildEWS(ctx, hc, s, log); err != nil {
+		b.Close()
+		return nil, &SetupError{Step: "ews", Err: err}
+	}
+	return b, nil
+}
+
+// discover returns the EWS URL: the configured one, or autodiscover's.
+func discover(ctx context.Context, hc *http.Client, s Settings, cloud auth.Cloud, log *slog.Logger) (string, string, error) {
+	if u := strings.TrimSpace(s.EWSURL); u != "" {
+		if _, err := auth.CheckURL(u); err != nil {
+			return "", "", err
+		}
+		return u, "configured", nil
+	}
+	return autodiscoverURL(ctx, hc, s, cloud, log)
+}
+

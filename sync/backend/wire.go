@@ -1,0 +1,57 @@
+package backend
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/exocal/exocal/sync/auth"
+	"github.com/exocal/exocal/sync/autodiscover"
+	"github.com/exocal/exocal/sync/ews"
+)
+
+// autodiscoverURL asks autodiscover for the EWS URL.
+func autodiscoverURL(ctx context.Context, hc *http.Client, s Settings, cloud auth.Cloud, log *slog.Logger) (string, string, error) {
+	res, err := autodiscover.Discover(ctx, autodiscover.Request{
+		User: s.User, AutodiscoverURL: s.AutodiscoverURL, Server: s.ExchangeServer,
+		Cloud: cloud, HTTPClient: hc, Logger: log,
+	})
+	if err != nil {
+		return "", "", err
+	}
+	how := "autodiscover " + res.Method
+	if res.Server != s.ExchangeServer && s.ExchangeServer != "" {
+		how += " (" + res.Server + " URL; the " + s.ExchangeServer + " one is not published)"
+	}
+	return res.EWSURL, how, nil
+}
+
+// buildEWS builds the EWS client, Source and Watcher.
+func (b *Backend) buildEWS(_ context.Context, hc *http.Client, s Settings, log *slog.Logger) error {
+	cfg := ews.Config{URL: b.EWSURL, HTTPClient: hc, Retry: &ews.Retry{}, Logger: log, UserAgent: "ExoCal"}
+	if s.DebugLog != "" {
+		dl, err := ews.OpenDebugLog(s.DebugLog, 0, 0)
+		if err != nil {
+			return err
+		}
+		cfg.Debug = dl
+		b.closers = append(b.closers, dl.Close)
+	}
+	c := ews.New(cfg)
+	b.Source = ews.NewSource(c)
+	b.Watcher = &ews.Watcher{Client: c, MaxPerConnection: s.MaxSubscriptionsPerConnection, Logger: log}
+	return nil
+}
+
+// IsAuth reports whether err means nothing can sync until the user fixes
+// the registration or the tenant: a setup error, an Entra refusal, a
+// missing role or consent, or EWS blocked for the app.
+func IsAuth(err error) bool {
+	if err == nil {
+		return false
+	}
+	var ce *auth.ClaimsError
+	return IsSetup(err) || auth.IsEntra(err) || auth.IsConfig(err) || errors.As(err, &ce) ||
+		ews.IsAuth(err) || ews.IsEWSBlocked(err) || ews.IsMissingConsent(err)
+}
