@@ -109,4 +109,3 @@ func discover(ctx context.Context, hc *http.Client, s Settings, cloud auth.Cloud
 	}
 	return autodiscoverURL(ctx, hc, s, cloud, log)
 }
-
