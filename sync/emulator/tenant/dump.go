@@ -14,14 +14,11 @@ func (s *state) dump(start, end time.Time) GroundTruth {
 	for _, addr := range s.addrs {
 		mb := s.box(addr)
 		g.Mailboxes[addr] = mb.sortedItems()
-		var view []Occurrence
+		view := []Occurrence{}
 		for _, it := range mb.items {
-			view = append(view, expand(*it, start, end)...)
+			view = expandInto(view, it, start, end)
 		}
 		sortOccurrences(view)
-		if view == nil {
-			view = []Occurrence{}
-		}
 		g.View[addr] = view
 	}
 	return g

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
+	"strings"
 	"time"
 )
 
@@ -427,7 +427,14 @@ func overlaps(s, e, vs, ve time.Time) bool {
 }
 
 func expand(it Item, start, end time.Time) []Occurrence {
-	var out []Occurrence
+	out := expandInto(nil, &it, start, end)
+	sortOccurrences(out)
+	return out
+}
+
+// expandInto appends it's view entries over [start, end) to out, unsorted.
+func expandInto(out []Occurrence, itp *Item, start, end time.Time) []Occurrence {
+	it := *itp
 	if it.Recurrence == nil {
 		if overlaps(it.Start, it.End, start, end) {
 			out = append(out, Occurrence{
@@ -438,9 +445,9 @@ func expand(it Item, start, end time.Time) []Occurrence {
 		}
 		return out
 	}
-	s, err := newSeries(&it)
+	s, err := newSeries(itp)
 	if err != nil {
-		return nil
+		return out
 	}
 	// Walk until instances start after the view, and past the last
 	// exception's original start (an exception may be moved into the view).
@@ -458,16 +465,15 @@ func expand(it Item, start, end time.Time) []Occurrence {
 		}
 		return true
 	})
-	sortOccurrences(out)
 	return out
 }
 
 func sortOccurrences(out []Occurrence) {
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].Start.Equal(out[j].Start) {
-			return out[i].Start.Before(out[j].Start)
+	slices.SortFunc(out, func(a, b Occurrence) int {
+		if c := a.Start.Compare(b.Start); c != 0 {
+			return c
 		}
-		return out[i].ItemID < out[j].ItemID
+		return strings.Compare(a.ItemID, b.ItemID)
 	})
 }
 
@@ -563,9 +569,9 @@ func (s *state) calendarView(addr string, start, end time.Time) []Occurrence {
 		s.mu.RUnlock()
 		return nil
 	}
-	var out []Occurrence
+	out := make([]Occurrence, 0, 4*len(mb.items))
 	for _, it := range mb.items {
-		out = append(out, expand(*it, start, end)...)
+		out = expandInto(out, it, start, end)
 	}
 	s.mu.RUnlock()
 	sortOccurrences(out)

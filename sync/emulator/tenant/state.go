@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -164,7 +165,10 @@ func changeKey(id string, version int) string {
 // OccurrenceID returns the id the tenant gives the index-th (1-based)
 // occurrence of the series masterID, the way an OccurrenceItemId names it.
 func OccurrenceID(masterID string, index int) string {
-	return encodeID(fmt.Sprintf("occ:%s:%d", masterID, index))
+	var buf [160]byte
+	raw := append(append(append(buf[:0], "occ:"...), masterID...), ':')
+	raw = strconv.AppendInt(raw, int64(index), 10)
+	return base64.StdEncoding.EncodeToString(raw)
 }
 
 // ParseOccurrenceID reverses OccurrenceID.
@@ -229,6 +233,11 @@ func (s *state) add(addr string, it Item) (Item, error) {
 	n := mb.nextItem
 	if it.ID == "" {
 		it.ID = itemID(mb.index, n)
+		for mb.items[it.ID] != nil || mb.excOwner[it.ID] != "" || mb.version[it.ID] != 0 { // a caller chose this id before
+			mb.nextItem++
+			n = mb.nextItem
+			it.ID = itemID(mb.index, n)
+		}
 	}
 	if _, dup := mb.items[it.ID]; dup {
 		s.mu.Unlock()
