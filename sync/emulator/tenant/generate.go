@@ -3,8 +3,10 @@ package tenant
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -151,6 +153,8 @@ func generate(cfg Config) *Tenant {
 	for k := 0; k < rooms; k++ {
 		roomList = append(roomList, roomFor(k, cfg.Domain))
 	}
+	gens := make([]*gen, 0, cfg.Mailboxes)
+	boxes := make([]*mailbox, 0, cfg.Mailboxes)
 	for i := 1; i <= cfg.Mailboxes; i++ {
 		var self Person
 		room := i > users
@@ -159,29 +163,47 @@ func generate(cfg Config) *Tenant {
 		} else {
 			self = people[i-1]
 		}
-		mb := s.addMailbox(self.Email, self.Name, i, room)
+		boxes = append(boxes, s.addMailbox(self.Email, self.Name, i, room))
 		g := &gen{
 			rng:  rand.New(rand.NewPCG(uint64(cfg.Seed), uint64(i)*0x9E3779B97F4A7C15)),
 			now:  cfg.Now,
 			cfg:  cfg,
 			mbx:  i,
-			self: self, room: room, rooms: roomList,
+			self: self, room: room, rooms: roomList, people: people,
 		}
-		for _, p := range people {
-			if p.Email != self.Email {
-				g.people = append(g.people, p)
-			}
-		}
-		for n := 1; n <= cfg.Events; n++ {
-			it := g.item(n)
-			mb.insert(&it)
-			mb.version[it.ID] = 1 + it.Sequence
-			// Journaled, so Journal(m, 0) is a full initial sync.
-			mb.record(it.ID, Created)
-		}
-		mb.nextItem = cfg.Events
+		gens = append(gens, g)
 	}
+	// Mailboxes are independent (own random stream, own maps), so they are
+	// filled in parallel without changing the result.
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(runtime.GOMAXPROCS(0), max(1, cfg.Mailboxes)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range next {
+				fill(gens[k], boxes[k], cfg.Events)
+			}
+		}()
+	}
+	for k := range gens {
+		next <- k
+	}
+	close(next)
+	wg.Wait()
 	return &Tenant{impl: s}
+}
+
+// fill makes a mailbox's items.
+func fill(g *gen, mb *mailbox, events int) {
+	for n := 1; n <= events; n++ {
+		it := g.item(n)
+		mb.insert(&it)
+		mb.version[it.ID] = 1 + it.Sequence
+		// Journaled, so Journal(m, 0) is a full initial sync.
+		mb.record(it.ID, Created)
+	}
+	mb.nextItem = events
 }
 
 // item makes the n-th item of the mailbox.
@@ -345,14 +367,21 @@ func (g *gen) allDay(it *Item, date time.Time, days int) {
 
 // ---- people ----
 
+// other picks someone other than the mailbox owner: a colleague, or (one
+// in four) an external contact.
 func (g *gen) other() Person {
-	if len(g.people) == 0 {
+	others := len(g.people)
+	if !g.room && others > 0 {
+		others-- // the owner is g.people[g.mbx-1]
+	}
+	if others == 0 || g.rng.IntN(4) == 0 {
 		return externals[g.rng.IntN(len(externals))]
 	}
-	if g.rng.IntN(4) == 0 {
-		return externals[g.rng.IntN(len(externals))]
+	k := g.rng.IntN(others)
+	if !g.room && k >= g.mbx-1 {
+		k++
 	}
-	return g.people[g.rng.IntN(len(g.people))]
+	return g.people[k]
 }
 
 var responses = []string{"Accept", "Accept", "Tentative", "Decline", "NoResponseReceived", "Unknown"}

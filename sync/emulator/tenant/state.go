@@ -228,6 +228,7 @@ func (s *state) add(addr string, it Item) (Item, error) {
 		s.mu.Unlock()
 		return Item{}, fmt.Errorf("tenant: add to %q: %w", addr, err)
 	}
+	alignMaster(&it)
 	now := s.tick()
 	mb.nextItem++
 	n := mb.nextItem
@@ -352,6 +353,7 @@ func (s *state) update(addr, id string, fn func(*Item)) (Item, error) {
 		return Item{}, fmt.Errorf("tenant: update %s in %q: %w", id, addr, err)
 	}
 	if excIdx < 0 {
+		alignMaster(&next)
 		pruneExceptions(m, &next)
 	}
 	now := s.tick()
@@ -728,4 +730,27 @@ func pruneExceptions(old *Item, next *Item) {
 	})
 	next.ModifiedOccurrences = slices.DeleteFunc(next.ModifiedOccurrences, func(e Item) bool { return !starts[e.OriginalStart.UnixNano()] })
 	next.DeletedOccurrences = slices.DeleteFunc(next.DeletedOccurrences, func(d time.Time) bool { return !starts[d.UnixNano()] })
+}
+
+// alignMaster does what Exchange does when a series is saved: the range's
+// StartDate defaults to the master's local start date, and the master's
+// Start/End move to the first instance of the pattern on or after it (a
+// weekly Monday series "starting" on a Sunday begins on Monday), so the
+// master always is its first occurrence.
+func alignMaster(it *Item) {
+	if it.Recurrence == nil {
+		return
+	}
+	loc := location(it.StartTimeZone)
+	if it.Recurrence.StartDate == "" {
+		it.Recurrence.StartDate = FormatDate(civilOf(it.Start.In(loc)))
+	}
+	sr, err := newSeries(it)
+	if err != nil {
+		return
+	}
+	sr.walk(civil(9999, 12, 31), func(in instance) bool {
+		it.Start, it.End = in.start, in.end
+		return false
+	})
 }

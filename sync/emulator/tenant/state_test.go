@@ -426,3 +426,21 @@ func normalizeView(v []Occurrence) []Occurrence {
 	json.Unmarshal(raw, &out)
 	return out
 }
+
+func TestAddAlignsSeriesStart(t *testing.T) {
+	t.Parallel()
+	tn, mb := newTestTenant(t, 0)
+	// Sunday 2026-12-06 10:00 Tokyo, a weekly Monday/Thursday series without StartDate.
+	loc := location("Tokyo Standard Time")
+	st := time.Date(2026, 12, 6, 10, 0, 0, 0, loc)
+	it := Item{Subject: "x", Start: st, End: st.Add(time.Hour), StartTimeZone: "Tokyo Standard Time",
+		Recurrence: &Recurrence{Pattern: "Weekly", Interval: 1, DaysOfWeek: []string{"Thursday", "Monday"}, Range: "Numbered", Count: 2}}
+	got, err := tn.Add(mb, it)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := time.Date(2026, 12, 7, 10, 0, 0, 0, loc)
+	if !got.Start.Equal(want) || got.End.Sub(got.Start) != time.Hour || got.Recurrence.StartDate != "2026-12-06" {
+		t.Fatalf("got start %v (%v long), StartDate %s; want %v, 1h, 2026-12-06", got.Start.In(loc), got.End.Sub(got.Start), got.Recurrence.StartDate, want)
+	}
+}
