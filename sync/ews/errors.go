@@ -213,8 +213,8 @@ func IsTransient(err error) bool {
 	if e.ResponseCode != "" {
 		return transientCodes[e.ResponseCode]
 	}
-	if e.HTTPStatus == 0 {
-		return e.Err != nil
+	if e.Err != nil && (e.HTTPStatus == 0 || e.HTTPStatus == http.StatusOK) {
+		return true // no reply, or a truncated or garbled one
 	}
 	return e.HTTPStatus >= 500 || e.HTTPStatus == http.StatusTooManyRequests || e.HTTPStatus == http.StatusRequestTimeout
 }

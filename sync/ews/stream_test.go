@@ -1,0 +1,115 @@
+package ews
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// streamFixtures is one chunked reply made of several envelopes: a
+// heartbeat, Microsoft's notification sample, a per-subscription error in
+// the wire form (m:SubscriptionId), and the closing heartbeat.
+func streamFixtures(t *testing.T) [][]byte {
+	closed := bytes.Replace(fixture(t, "examples/getstreamingevents-heartbeat.xml"),
+		[]byte("<m:ConnectionStatus>OK<"), []byte("<m:ConnectionStatus>Closed<"), 1)
+	return [][]byte{
+		fixture(t, "examples/getstreamingevents-heartbeat.xml"),
+		fixture(t, "msdocs/27-getstreamingevents-response.xml"),
+		fixture(t, "examples/getstreamingevents-error-wire-form.xml"),
+		closed,
+	}
+}
+
+func TestGetStreamingEventsSeveralEnvelopes(t *testing.T) {
+	t.Parallel()
+	parts := streamFixtures(t)
+	release := make(chan struct{})
+	f := newFake(t, func(w http.ResponseWriter, r *http.Request, op string, body []byte) {
+		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+		w.WriteHeader(200)
+		for i, p := range parts {
+			w.Write(p)
+			w.(http.Flusher).Flush()
+			if i == 1 {
+				<-release // the client must have seen the first two envelopes already
+			}
+		}
+	})
+	c := f.client(Config{})
+	var got []StreamResponse
+	err := c.GetStreamingEvents(context.Background(), nil, "a@contoso.com", []string{"s1"}, 30*time.Minute, func(r StreamResponse) {
+		got = append(got, r)
+		if len(got) == 2 {
+			close(release)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 4 {
+		t.Fatalf("got %d responses, want 4", len(got))
+	}
+	if !got[0].Heartbeat() || got[0].ConnectionStatus != "OK" {
+		t.Errorf("got first %+v, want a heartbeat with status OK", got[0])
+	}
+	if got[1].Heartbeat() || len(got[1].Notifications) != 1 {
+		t.Fatalf("got second %+v, want one notification", got[1])
+	}
+	n := got[1].Notifications[0]
+	if !strings.HasPrefix(n.SubscriptionID, "JgBibjFw") || len(n.Events) != 3 ||
+		n.Events[0].Kind != "CreatedEvent" || n.Events[1].Kind != "NewMailEvent" || n.Events[2].Kind != "ModifiedEvent" {
+		t.Errorf("got notification %+v", n)
+	}
+	if !n.Events[0].TimeStamp.Equal(time.Date(2013, 9, 16, 4, 31, 29, 0, time.UTC)) || !strings.HasPrefix(n.Events[0].ItemID, "AAMkADkz") {
+		t.Errorf("got event %+v", n.Events[0])
+	}
+	if got[2].Err == nil || !IsSubscriptionNotFound(got[2].Err) || len(got[2].ErrorSubscriptionIDs) != 1 ||
+		!strings.HasPrefix(got[2].ErrorSubscriptionIDs[0], "JgBjbzFw") {
+		t.Errorf("got third %+v, want ErrorSubscriptionNotFound for one id", got[2])
+	}
+	if got[3].ConnectionStatus != "Closed" {
+		t.Errorf("got last status %q, want Closed", got[3].ConnectionStatus)
+	}
+	body := string(f.requests()[0].Body)
+	if !strings.Contains(body, "<m:SubscriptionIds><t:SubscriptionId>s1</t:SubscriptionId></m:SubscriptionIds><m:ConnectionTimeout>30</m:ConnectionTimeout>") {
+		t.Errorf("got request %s", body)
+	}
+}
+
+func TestGetStreamingEventsRequestError(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, byOp(t, map[string]string{"GetStreamingEvents": "msdocs/30-getstreamingevents-ref-error-connectionstatus-closed.xml"}))
+	err := f.client(Config{}).GetStreamingEvents(context.Background(), nil, "a@contoso.com", []string{"s1"}, time.Minute, func(StreamResponse) {})
+	if !IsSubscriptionNotFound(err) {
+		t.Errorf("got %v, want ErrorInvalidSubscription as a lost subscription", err)
+	}
+}
+
+func TestGetStreamingEventsSilentServer(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, func(w http.ResponseWriter, r *http.Request, op string, body []byte) {
+		w.WriteHeader(200)
+		w.Write(fixture(t, "examples/getstreamingevents-heartbeat.xml"))
+		w.(http.Flusher).Flush()
+		<-r.Context().Done() // then silence
+	})
+	c := f.client(Config{HeartbeatTimeout: 200 * time.Millisecond})
+	beats := 0
+	err := c.GetStreamingEvents(context.Background(), nil, "a@contoso.com", []string{"s1"}, time.Minute, func(StreamResponse) { beats++ })
+	if !IsTransient(err) || beats != 1 {
+		t.Errorf("got %v after %d heartbeats, want a transient error after 1", err, beats)
+	}
+}
+
+func TestParseStreamTruncated(t *testing.T) {
+	t.Parallel()
+	all := bytes.Join(streamFixtures(t), nil)
+	n := 0
+	err := parseStream(bytes.NewReader(all[:len(all)-40]), func(*streamingEnvelope) error { n++; return nil })
+	if err == nil || n != 3 {
+		t.Errorf("got %v after %d envelopes, want an error after 3", err, n)
+	}
+}
