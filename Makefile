@@ -1,0 +1,64 @@
+# ExoCal — `make demo` runs the app against the built-in emulated tenant,
+# `make test` runs the whole test suite. Both install the Debian packages
+# they need when run as root, and otherwise print the one apt-get line.
+
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(PATH)
+# LANG=C.UTF-8 makes Fyne log "Error parsing user locale C" at every start.
+export LANG := C
+
+GOTAGS  := -tags migrated_fynedo
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+BIN     := $(CURDIR)/bin/exocal
+
+.PHONY: all build demo test test-unit test-race test-integration bench deps-build deps-test fmt vet clean
+
+all: build
+
+deps-build:
+	@bash .ci/deps.sh build
+
+deps-test:
+	@bash .ci/deps.sh test
+
+build: deps-build
+	go build $(GOTAGS) -ldflags "$(LDFLAGS)" -o $(BIN) .
+
+## demo: the tray app against the in-process emulated Exchange Online tenant.
+demo: build
+	$(BIN) demo
+
+## test: vet, unit tests, race tests, and the integration tests against real
+## parts (gnome-keyring, Xvfb + D-Bus tray, exchangelib, icalendar, ical.js).
+test: deps-test build vet test-unit test-race test-integration
+	@echo "make test: all passed"
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	go vet $(GOTAGS) ./...
+
+# Everything outside app/ and sync/ (those run under -race below).
+test-unit:
+	EXOCAL_REQUIRE_TOOLS=1 go test $(GOTAGS) -count=1 $$(go list $(GOTAGS) ./... | grep -v -e /app -e /sync/)
+
+test-race: test/ics/node_modules
+	EXOCAL_REQUIRE_TOOLS=1 go test $(GOTAGS) -race -count=1 -timeout 20m ./app/... ./sync/...
+
+test/ics/node_modules: test/ics/package-lock.json
+	cd test/ics && npm ci --no-audit --no-fund --loglevel=error
+
+test-integration: build
+	.ci/keyring-session.sh env EXOCAL_REAL_KEYRING=1 EXOCAL_REQUIRE_TOOLS=1 \
+		go test $(GOTAGS) -count=1 -run 'RealKeyring' -v ./app/... ./ui/...
+	.ci/gui-test.sh $(BIN)
+
+## bench: the benchmarks behind docs/PERFORMANCE.md.
+bench: build
+	go test -run '^$$' -bench . -benchmem ./sync/...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin
