@@ -310,3 +310,22 @@ func TestOccurrenceAt(t *testing.T) {
 		t.Errorf("index 3 after delete: got %v, want ErrOccurrenceDeleted", err)
 	}
 }
+
+func TestExpandZeroLength(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 7, 1, 17, 0, 0, 0, time.UTC)
+	it := Item{ID: "z", Start: at, End: at, StartTimeZone: "UTC"}
+	for _, tc := range []struct {
+		name     string
+		from, to time.Time
+		want     int
+	}{
+		{"view starts at it", at, at.Add(time.Hour), 1},
+		{"view ends at it", at.Add(-time.Hour), at, 0},
+		{"view around it", at.Add(-time.Hour), at.Add(time.Hour), 1},
+	} {
+		if got := len(Expand(it, tc.from, tc.to)); got != tc.want {
+			t.Errorf("%s: got %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}

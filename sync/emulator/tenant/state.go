@@ -323,12 +323,35 @@ func (s *state) update(addr, id string, fn func(*Item)) (Item, error) {
 		return Item{}, fmt.Errorf("tenant: update in %q: %w", addr, ErrNoMailbox)
 	}
 	masterID, excIdx := id, -1
+	var fresh *Item // a plain occurrence being turned into an exception
 	m, ok := mb.items[id]
 	if !ok {
 		mid, isExc := mb.excOwner[id]
 		if !isExc {
-			s.mu.Unlock()
-			return Item{}, fmt.Errorf("tenant: update %s in %q: %w", id, addr, ErrNoItem)
+			// An occurrence id: changing an occurrence makes it an exception.
+			oMid, idx, isOcc := ParseOccurrenceID(id)
+			if !isOcc || mb.items[oMid] == nil || mb.items[oMid].Recurrence == nil {
+				s.mu.Unlock()
+				return Item{}, fmt.Errorf("tenant: update %s in %q: %w", id, addr, ErrNoItem)
+			}
+			o, found := nthOccurrence(*mb.items[oMid], idx)
+			switch {
+			case !found:
+				s.mu.Unlock()
+				return Item{}, fmt.Errorf("tenant: update %s in %q: %w", id, addr, ErrOccurrenceOutOfRange)
+			case slices.ContainsFunc(mb.items[oMid].DeletedOccurrences, o.OriginalStart.Equal):
+				s.mu.Unlock()
+				return Item{}, fmt.Errorf("tenant: update %s in %q: %w", id, addr, ErrOccurrenceDeleted)
+			case o.Type == "Exception":
+				mid, id = oMid, o.ItemID
+			default:
+				mid = oMid
+				e := cloneItem(*mb.items[oMid])
+				e.ID, e.ChangeKey, e.Recurrence, e.DeletedOccurrences, e.ModifiedOccurrences = "", "", nil, nil, nil
+				e.Start, e.End, e.OriginalStart = o.Start, o.End, o.OriginalStart
+				e.Created = time.Time{}
+				fresh = &e
+			}
 		}
 		masterID, m = mid, mb.items[mid]
 		for k := range m.ModifiedOccurrences {
@@ -338,12 +361,19 @@ func (s *state) update(addr, id string, fn func(*Item)) (Item, error) {
 		}
 	}
 	next := cloneItem(*m)
-	if excIdx >= 0 {
+	switch {
+	case fresh != nil:
+		orig := fresh.OriginalStart
+		fn(fresh)
+		fresh.ID, fresh.OriginalStart = "", orig
+		next.ModifiedOccurrences = append(next.ModifiedOccurrences, *fresh)
+		excIdx = len(next.ModifiedOccurrences) - 1
+	case excIdx >= 0:
 		e := cloneItem(next.ModifiedOccurrences[excIdx])
 		fn(&e)
 		e.ID, e.OriginalStart = id, next.ModifiedOccurrences[excIdx].OriginalStart
 		next.ModifiedOccurrences[excIdx] = e
-	} else {
+	default:
 		fn(&next)
 		next.ID = masterID
 	}

@@ -147,12 +147,27 @@ func TestExceptionUpdateAndDelete(t *testing.T) {
 	if m2.ChangeKey == m.ChangeKey || m2.ModifiedOccurrences[0].Subject != "later still" {
 		t.Fatalf("master after exception update: change key %q (was %q), subject %q", m2.ChangeKey, m.ChangeKey, m2.ModifiedOccurrences[0].Subject)
 	}
+	// Update a plain occurrence by its occurrence id: it becomes an exception.
+	e4, err := tn.Update(mb, OccurrenceID(m.ID, 4), func(x *Item) { x.Location = "Boardroom" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	o4, _ := tn.OccurrenceAt(mb, m.ID, 4)
+	if e4.ID == "" || e4.ID == excID || e4.Location != "Boardroom" || o4.Type != "Exception" || o4.ItemID != e4.ID || !e4.OriginalStart.Equal(o4.Start) {
+		t.Fatalf("occurrence update: got exception %+v, occurrence %+v", e4, o4)
+	}
+	if _, err := tn.Update(mb, OccurrenceID(m.ID, 9), func(*Item) {}); !errors.Is(err, ErrOccurrenceOutOfRange) {
+		t.Fatalf("update of occurrence 9 of 5: got %v, want ErrOccurrenceOutOfRange", err)
+	}
+	if err := tn.Delete(mb, e4.ID); err != nil {
+		t.Fatal(err)
+	}
 	// Delete the exception: it becomes a deleted occurrence.
 	if err := tn.Delete(mb, excID); err != nil {
 		t.Fatal(err)
 	}
 	m3, _ := tn.Item(mb, m.ID)
-	if len(m3.ModifiedOccurrences) != 0 || len(m3.DeletedOccurrences) != 1 || !m3.DeletedOccurrences[0].Equal(o2.Start) {
+	if len(m3.ModifiedOccurrences) != 0 || len(m3.DeletedOccurrences) != 2 || !m3.DeletedOccurrences[0].Equal(o2.Start) {
 		t.Fatalf("after deleting the exception: got modified %d deleted %v, want 0 and [%v]", len(m3.ModifiedOccurrences), m3.DeletedOccurrences, o2.Start)
 	}
 	if _, ok := tn.Item(mb, excID); ok {
