@@ -1,0 +1,193 @@
+package autodiscover
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// POX namespaces (real http:// forms, as in sample 59; the docs' samples
+// 51-55 use https:// look-alikes, which the parser accepts too).
+const (
+	nsPOXRequest  = "http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"
+	nsPOXResponse = "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"
+)
+
+func poxEndpoint(raw string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return "", err
+	}
+	p := strings.ToLower(u.Path)
+	switch {
+	case p == "" || p == "/":
+		u.Path = "/autodiscover/autodiscover.xml"
+	case strings.HasSuffix(p, "/autodiscover.svc"):
+		u.Path = u.Path[:len(u.Path)-len("autodiscover.svc")] + "autodiscover.xml"
+	}
+	return u.String(), nil
+}
+
+func buildPOXRequest(user string) string {
+	var e bytes.Buffer
+	_ = xml.EscapeText(&e, []byte(user))
+	return `<?xml version="1.0" encoding="utf-8"?>
+<Autodiscover xmlns="` + nsPOXRequest + `">
+  <Request>
+    <EMailAddress>` + e.String() + `</EMailAddress>
+    <AcceptableResponseSchema>` + nsPOXResponse + `</AcceptableResponseSchema>
+  </Request>
+</Autodiscover>
+`
+}
+
+type poxAutodiscover struct {
+	XMLName  xml.Name
+	Response struct {
+		Error *struct {
+			ErrorCode string `xml:"ErrorCode"`
+			Message   string `xml:"Message"`
+		} `xml:"Error"`
+		Account struct {
+			Action       string `xml:"Action"`
+			RedirectAddr string `xml:"RedirectAddr"`
+			RedirectURL  string `xml:"RedirectUrl"`
+			Protocols    []struct {
+				Type   string `xml:"Type"`
+				EwsURL string `xml:"EwsUrl"`
+				ASURL  string `xml:"ASUrl"`
+			} `xml:"Protocol"`
+		} `xml:"Account"`
+	} `xml:"Response"`
+}
+
+// poxReply is a parsed POX answer.
+type poxReply struct {
+	errCode, errMessage string
+	action              string
+	redirect            string
+	internal, external  string // EXCH and EXPR EWS URLs
+}
+
+func parsePOX(body []byte) (poxReply, error) {
+	var a poxAutodiscover
+	if err := xml.Unmarshal(body, &a); err != nil {
+		return poxReply{}, fmt.Errorf("not a POX autodiscover reply: %w", err)
+	}
+	if a.XMLName.Local != "Autodiscover" {
+		return poxReply{}, fmt.Errorf("not a POX autodiscover reply: <%s>", a.XMLName.Local)
+	}
+	if e := a.Response.Error; e != nil {
+		return poxReply{errCode: strings.TrimSpace(e.ErrorCode), errMessage: strings.TrimSpace(e.Message)}, nil
+	}
+	acc := a.Response.Account
+	rep := poxReply{action: strings.TrimSpace(acc.Action)}
+	switch strings.ToLower(rep.action) {
+	case "redirectaddr":
+		rep.redirect = strings.TrimSpace(acc.RedirectAddr)
+	case "redirecturl":
+		rep.redirect = strings.TrimSpace(acc.RedirectURL)
+	}
+	for _, p := range acc.Protocols {
+		u := strings.TrimSpace(p.EwsURL)
+		if u == "" {
+			u = strings.TrimSpace(p.ASURL)
+		}
+		switch strings.ToUpper(strings.TrimSpace(p.Type)) {
+		case "EXCH":
+			if rep.internal == "" {
+				rep.internal = u
+			}
+		case "EXPR":
+			if rep.external == "" {
+				rep.external = u
+			}
+		}
+	}
+	return rep, nil
+}
+
+// pox runs POX autodiscover at endpoint, following redirects under the
+// package's rules.
+func (r *run) pox(ctx context.Context, server string) (Result, error) {
+	endpoint, err := poxEndpoint(server)
+	if err != nil {
+		return Result{}, &Error{Op: MethodPOX, URL: server, Err: err}
+	}
+	user := r.req.User
+	visited := map[string]bool{}
+	h := http.Header{}
+	h.Set("Content-Type", "text/xml; charset=utf-8")
+	h.Set("Accept", "text/xml")
+	for {
+		key := strings.ToLower(endpoint + "|" + user)
+		if visited[key] {
+			return Result{}, &RedirectError{Op: MethodPOX, From: endpoint, To: endpoint + " for " + user, Reason: ReasonLoop, Hops: len(r.hops)}
+		}
+		visited[key] = true
+		h.Set("X-AnchorMailbox", user)
+		resp, err := r.do(ctx, MethodPOX, http.MethodPost, endpoint, buildPOXRequest(user), h)
+		if err != nil {
+			return Result{}, err
+		}
+		if resp.location != "" {
+			if _, err := r.checkTarget(MethodPOX, endpoint, resp.location, true); err != nil {
+				return Result{}, err
+			}
+			if err := r.hop(MethodPOX, "http", endpoint, resp.location); err != nil {
+				return Result{}, err
+			}
+			endpoint = resp.location
+			continue
+		}
+		if resp.status != http.StatusOK {
+			return Result{}, httpError(MethodPOX, endpoint, resp, "", "")
+		}
+		rep, err := parsePOX(resp.body)
+		if err != nil {
+			return Result{}, &Error{Op: MethodPOX, URL: endpoint, HTTPStatus: resp.status, Err: err}
+		}
+		if rep.errCode != "" {
+			return Result{}, &Error{Op: MethodPOX, URL: endpoint, HTTPStatus: resp.status, Code: rep.errCode, Message: rep.errMessage}
+		}
+		switch strings.ToLower(rep.action) {
+		case "settings":
+			ews, which := pickEWS(r.req.Server, rep.external, rep.internal)
+			if ews == "" {
+				return Result{}, &Error{Op: MethodPOX, URL: endpoint, HTTPStatus: resp.status, Code: "NoEwsUrl", Message: "no EXCH or EXPR protocol with an EWS URL"}
+			}
+			checked, err := r.checkEWS(MethodPOX, endpoint, ews)
+			if err != nil {
+				return Result{}, err
+			}
+			return Result{Method: MethodPOX, EWSURL: checked, Server: which, ExternalEWSURL: rep.external,
+				InternalEWSURL: rep.internal, User: user, Endpoint: endpoint, Hops: r.hops}, nil
+		case "redirectaddr":
+			if !strings.Contains(rep.redirect, "@") {
+				return Result{}, &Error{Op: MethodPOX, URL: endpoint, Code: "redirectAddr", Message: "redirect without a target address"}
+			}
+			if err := r.hop(MethodPOX, "redirectAddr", user, rep.redirect); err != nil {
+				return Result{}, err
+			}
+			user = rep.redirect
+		case "redirecturl":
+			target, err := poxEndpoint(rep.redirect)
+			if err != nil || rep.redirect == "" {
+				return Result{}, &RedirectError{Op: MethodPOX, From: endpoint, To: rep.redirect, Reason: ReasonBadURL, Hops: len(r.hops)}
+			}
+			if _, err := r.checkTarget(MethodPOX, endpoint, target, true); err != nil {
+				return Result{}, err
+			}
+			if err := r.hop(MethodPOX, "redirectUrl", endpoint, target); err != nil {
+				return Result{}, err
+			}
+			endpoint = target
+		default:
+			return Result{}, &Error{Op: MethodPOX, URL: endpoint, HTTPStatus: resp.status, Code: "UnexpectedAction", Message: "Action " + rep.action}
+		}
+	}
+}
