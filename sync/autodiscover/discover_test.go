@@ -314,7 +314,10 @@ func TestDiscoverErrors(t *testing.T) {
 		{"server busy", 200, busy, IsServerBusy},
 		{"html instead of soap", 200, "<html><body>hello</body></html>", func(err error) bool { var e *Error; return errors.As(err, &e) && e.Op == MethodSOAP }},
 		{"500 fault", 500, `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><s:Fault><faultcode>s:Client</faultcode><faultstring>bad</faultstring></s:Fault></s:Body></s:Envelope>`,
-			func(err error) bool { var e *Error; return errors.As(err, &e) && e.HTTPStatus == 500 && e.Code == "s:Client" }},
+			func(err error) bool {
+				var e *Error
+				return errors.As(err, &e) && e.HTTPStatus == 500 && e.Code == "s:Client"
+			}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
