@@ -1,0 +1,195 @@
+// Package ui is ExoCal's desktop shell: the Fyne app, the tray icon and menu
+// (ui/tray) and the settings window (ui/settings), all driven by the app
+// core through the Core interface. One goroutine turns Status snapshots into
+// widget changes, always through fyne.Do. Only ui/ and assets/ import Fyne.
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"time"
+
+	"fyne.io/fyne/v2"
+	fyneapp "fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/driver/desktop"
+	"github.com/godbus/dbus/v5"
+
+	"github.com/exocal/exocal/app"
+	"github.com/exocal/exocal/assets"
+	"github.com/exocal/exocal/ui/settings"
+	"github.com/exocal/exocal/ui/tray"
+)
+
+// App metadata; FyneApp.toml says the same (a test keeps them in step).
+const (
+	AppID   = "com.exocal.app"
+	AppName = "ExoCal"
+	Version = "0.1.0"
+	Build   = 1
+)
+
+// Core is what the shell needs from the app core; *app.App satisfies it.
+type Core interface {
+	settings.Store
+	// Subscribe returns a channel of coalesced Status snapshots (the latest
+	// first) and a func that ends the subscription.
+	Subscribe() (<-chan app.Status, func())
+	SyncNow()
+	Pause()
+	Resume()
+	// OnActivate registers fn to run when a second launch asks the running
+	// instance to show its settings window.
+	OnActivate(fn func())
+}
+
+// Options tune Run.
+type Options struct {
+	ShowSettings bool         // open the settings window at start
+	Log          *slog.Logger // nil: slog.Default()
+}
+
+// ErrNoDisplay is returned by Run when there is no X display to open a window on.
+var ErrNoDisplay = errors.New("ui: DISPLAY is not set, so ExoCal cannot open its window; start it from a desktop session, or use 'exocal run' for a headless sync")
+
+// refresh is how often the tray's "· 2 min ago" is brought up to date.
+const refresh = 30 * time.Second
+
+// Run shows the tray (and the settings window when the core is not
+// configured or opts.ShowSettings is set) and returns when the user quits.
+func Run(core Core, opts Options) error {
+	log := opts.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	if os.Getenv("DISPLAY") == "" {
+		return ErrNoDisplay
+	}
+	fyneapp.SetMetadata(fyne.AppMetadata{
+		ID: AppID, Name: AppName, Version: Version, Build: Build, Icon: assets.AppIcon,
+		Migrations: map[string]bool{"fyneDo": true},
+	})
+	a := fyneapp.NewWithID(AppID)
+	a.SetIcon(assets.AppIcon)
+
+	var desk desktop.App
+	if err := sessionBus(); err != nil {
+		log.Warn("ExoCal runs without a tray icon because there is no D-Bus session bus; closing the settings window quits ExoCal", "err", err)
+	} else if d, ok := a.(desktop.App); ok {
+		desk = d
+	} else {
+		log.Warn("ExoCal runs without a tray icon: this platform has none; closing the settings window quits ExoCal")
+	}
+
+	s := newShell(a, desk, core, log)
+	stop := s.start(opts.ShowSettings || desk == nil)
+	a.Run()
+	stop()
+	return nil
+}
+
+// sessionBus reports whether a D-Bus session bus answers; fyne.io/systray
+// needs one (it panics on Quit without it).
+func sessionBus() error {
+	conn, err := dbus.ConnectSessionBus()
+	if err != nil {
+		return fmt.Errorf("ui: connect to the session bus: %w", err)
+	}
+	return conn.Close()
+}
+
+// shell ties the core to the widgets.
+type shell struct {
+	a        fyne.App
+	core     Core
+	log      *slog.Logger
+	settings *settings.Window
+	tray     *tray.Tray // nil: no tray
+	now      func() time.Time
+
+	first bool // no snapshot handled yet
+}
+
+// newShell builds the windows and the tray (desk nil: none). Call it on the
+// Fyne goroutine (before a.Run, or in fyne.Do).
+func newShell(a fyne.App, desk desktop.App, core Core, log *slog.Logger) *shell {
+	s := &shell{a: a, core: core, log: log, now: time.Now, first: true}
+	var onHide func()
+	if desk == nil {
+		onHide = a.Quit // nothing could bring the window back
+	}
+	s.settings = settings.NewWindow(a, core, onHide)
+	if desk != nil {
+		s.tray = tray.New(desk, tray.Actions{
+			SyncNow:    core.SyncNow,
+			Pause:      core.Pause,
+			Resume:     core.Resume,
+			Settings:   s.settings.Show,
+			OpenFolder: s.openFolder,
+		})
+		// Until the first snapshot arrives the tray says "not set up".
+		s.tray.Show(tray.Build(app.Status{}, s.now()))
+	}
+	return s
+}
+
+// start subscribes to the core and returns the func that stops the updates.
+func (s *shell) start(showSettings bool) (stop func()) {
+	if showSettings {
+		s.settings.Show()
+	}
+	s.core.OnActivate(func() { fyne.Do(s.settings.Show) })
+	ch, cancel := s.core.Subscribe()
+	done := make(chan struct{})
+	go s.loop(ch, done)
+	return func() {
+		close(done)
+		cancel()
+	}
+}
+
+// loop is the one goroutine that turns snapshots into widget changes.
+func (s *shell) loop(ch <-chan app.Status, done <-chan struct{}) {
+	tick := time.NewTicker(refresh)
+	defer tick.Stop()
+	var last app.Status
+	have := false
+	for {
+		select {
+		case st, ok := <-ch:
+			if !ok {
+				return
+			}
+			last, have = st, true
+		case <-tick.C:
+			if !have {
+				continue
+			}
+		case <-done:
+			return
+		}
+		st := last
+		fyne.Do(func() { s.handle(st) })
+	}
+}
+
+// handle applies one snapshot; on the Fyne goroutine.
+func (s *shell) handle(st app.Status) {
+	if s.first {
+		s.first = false
+		if st.State == app.StateNotConfigured {
+			s.settings.Show()
+		}
+	}
+	if s.tray != nil {
+		s.tray.Show(tray.Build(st, s.now()))
+	}
+}
+
+func (s *shell) openFolder(dir string) {
+	if err := s.a.OpenURL(&url.URL{Scheme: "file", Path: dir}); err != nil {
+		s.log.Error("could not open the export folder", "dir", dir, "err", err)
+	}
+}

@@ -1,0 +1,184 @@
+package ui
+
+// These tests share Fyne's global test app, so they do not run in parallel.
+
+import (
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/exocal/exocal/app"
+	"github.com/exocal/exocal/app/config"
+	"github.com/exocal/exocal/ui/tray"
+)
+
+type fakeCore struct {
+	ch       chan app.Status
+	calls    []string
+	activate func()
+}
+
+func (c *fakeCore) Settings() config.Settings                          { return config.Settings{} }
+func (c *fakeCore) Registration() (string, string, bool, error)        { return "", "", false, nil }
+func (c *fakeCore) Save(config.Settings, string, string, string) error { return nil }
+func (c *fakeCore) Subscribe() (<-chan app.Status, func()) {
+	return c.ch, func() { c.calls = append(c.calls, "unsubscribe") }
+}
+func (c *fakeCore) SyncNow()             { c.calls = append(c.calls, "SyncNow") }
+func (c *fakeCore) Pause()               { c.calls = append(c.calls, "Pause") }
+func (c *fakeCore) Resume()              { c.calls = append(c.calls, "Resume") }
+func (c *fakeCore) OnActivate(fn func()) { c.activate = fn }
+
+// fakeDesk records tray menus; the shell's loop goroutine sets them.
+type fakeDesk struct {
+	mu    sync.Mutex
+	menus []*fyne.Menu
+}
+
+func (d *fakeDesk) SetSystemTrayMenu(m *fyne.Menu) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.menus = append(d.menus, m)
+}
+func (d *fakeDesk) SetSystemTrayIcon(fyne.Resource) {}
+func (d *fakeDesk) SetSystemTrayWindow(fyne.Window) {}
+
+func (d *fakeDesk) last() *fyne.Menu {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.menus[len(d.menus)-1]
+}
+
+func (d *fakeDesk) count() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.menus)
+}
+
+func (d *fakeDesk) first() string { return d.last().Items[0].Label }
+
+func (d *fakeDesk) click(t *testing.T, label string) {
+	t.Helper()
+	for _, it := range d.last().Items {
+		if it.Label == label {
+			it.Action()
+			return
+		}
+	}
+	t.Fatalf("no tray item %q", label)
+}
+
+func newTestShell(t *testing.T) (*shell, *fakeCore, *fakeDesk) {
+	a := test.NewTempApp(t)
+	core := &fakeCore{ch: make(chan app.Status, 1)}
+	desk := &fakeDesk{}
+	s := newShell(a, desk, core, slog.New(slog.DiscardHandler))
+	s.now = func() time.Time { return time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC) }
+	return s, core, desk
+}
+
+func TestShellFollowsStatus(t *testing.T) {
+	s, core, desk := newTestShell(t)
+	if got := desk.first(); got != tray.LabelNotSetUp {
+		t.Errorf("before any status: got %q, want %q", got, tray.LabelNotSetUp)
+	}
+	s.handle(app.Status{State: app.StateIdle, LastSync: s.now().Add(-2 * time.Minute), Mailboxes: make([]app.MailboxStatus, 3)})
+	if got := desk.first(); got != "Synced 3 mailboxes · 2 min ago" {
+		t.Errorf("idle: got %q, want %q", got, "Synced 3 mailboxes · 2 min ago")
+	}
+	if s.settings.Visible() {
+		t.Errorf("configured: got the settings window open, want it closed")
+	}
+	desk.click(t, tray.LabelPause)
+	s.handle(app.Status{State: app.StatePaused})
+	if got := desk.first(); got != tray.LabelPaused {
+		t.Errorf("paused: got %q, want %q", got, tray.LabelPaused)
+	}
+	desk.click(t, tray.LabelResume)
+	desk.click(t, tray.LabelSettings)
+	if !s.settings.Visible() {
+		t.Errorf("Settings…: got the window hidden, want it shown")
+	}
+	if got, want := join(core.calls), "Pause,Resume"; got != want {
+		t.Errorf("core calls: got %q, want %q", got, want)
+	}
+}
+
+func TestShellOpensSettingsWhenNotConfigured(t *testing.T) {
+	s, _, _ := newTestShell(t)
+	s.handle(app.Status{State: app.StateNotConfigured})
+	if !s.settings.Visible() {
+		t.Errorf("got the settings window hidden, want it open when not configured")
+	}
+	s.settings.Hide()
+	s.handle(app.Status{State: app.StateNotConfigured})
+	if s.settings.Visible() {
+		t.Errorf("got the window reopened by a later snapshot, want only the first one to open it")
+	}
+}
+
+func TestShellLoopAndActivate(t *testing.T) {
+	s, core, desk := newTestShell(t)
+	stop := s.start(false)
+	if core.activate == nil {
+		t.Fatalf("got no OnActivate callback, want one")
+	}
+	core.activate() // a second launch
+	if !s.settings.Visible() {
+		t.Errorf("after activation: got the settings window hidden, want it shown")
+	}
+	n := desk.count()
+	core.ch <- app.Status{State: app.StatePaused}
+	for i := 0; i < 1000 && desk.count() == n; i++ { // the loop goroutine applies it
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got := desk.first(); got != tray.LabelPaused {
+		t.Errorf("after a snapshot on the channel: got %q, want %q", got, tray.LabelPaused)
+	}
+	stop()
+	if got := join(core.calls); got != "unsubscribe" {
+		t.Errorf("after stop: got calls %q, want %q", got, "unsubscribe")
+	}
+}
+
+// FyneApp.toml (used by `fyne package`) and the metadata Run sets agree.
+func TestFyneAppTOML(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "FyneApp.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"ID": strconv.Quote(AppID), "Name": strconv.Quote(AppName), "Version": strconv.Quote(Version),
+		"Build": strconv.Itoa(Build), "fyneDo": "true"}
+	for k, v := range want {
+		m := regexp.MustCompile(`(?m)^\s*` + k + `\s*=\s*(.+?)\s*$`).FindSubmatch(b)
+		if m == nil || string(m[1]) != v {
+			t.Errorf("FyneApp.toml %s: got %q, want %s", k, m, v)
+		}
+	}
+	icon := regexp.MustCompile(`(?m)^\s*Icon\s*=\s*"(.+)"`).FindSubmatch(b)
+	if icon == nil {
+		t.Fatalf("FyneApp.toml: got no Icon, want one")
+	}
+	if _, err := os.Stat(filepath.Join("..", string(icon[1]))); err != nil {
+		t.Errorf("FyneApp.toml Icon: %v", err)
+	}
+}
+
+func join(s []string) string {
+	out := ""
+	for i, x := range s {
+		if i > 0 {
+			out += ","
+		}
+		out += x
+	}
+	return out
+}
