@@ -242,6 +242,9 @@ func (g *gen) item(n int) Item {
 		g.meeting(&it, 2, true)
 	}
 	it.EndTimeZone = it.StartTimeZone
+	if it.Organizer == (Person{}) {
+		it.Organizer = g.self // Exchange makes the owner the organizer of a plain appointment
+	}
 	if it.Location == "" && g.rng.IntN(3) > 0 {
 		it.Location = locations[g.rng.IntN(len(locations))]
 	}

@@ -251,6 +251,9 @@ func (s *state) add(addr string, it Item) (Item, error) {
 	if it.UID == "" {
 		it.UID = uidFor(mb.index, n)
 	}
+	if it.Organizer == (Person{}) {
+		it.Organizer = Person{Name: mb.name, Email: mb.addr} // as Exchange does for an appointment
+	}
 	if it.Created.IsZero() {
 		it.Created = now
 	}
