@@ -308,4 +308,3 @@ func removeString(list []string, s string) []string {
 	}
 	return out
 }
-
