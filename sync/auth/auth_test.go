@@ -172,6 +172,39 @@ func TestTokenCachedForManyUses(t *testing.T) {
 	}
 }
 
+func TestInvalidateFetchesANewToken(t *testing.T) {
+	t.Parallel()
+	srv := newEntraServer(t)
+	ts := NewTokenSource(context.Background(), secretConfig(srv.URL))
+	steps := []struct {
+		invalidate bool
+		want       int32
+	}{{false, 1}, {false, 1}, {true, 2}, {false, 2}}
+	for i, st := range steps {
+		if st.invalidate {
+			ts.Invalidate()
+		}
+		if _, err := ts.Token(); err != nil {
+			t.Fatal(err)
+		}
+		if got := srv.requests.Load(); got != st.want {
+			t.Errorf("step %d: got %d token requests, want %d", i, got, st.want)
+		}
+	}
+}
+
+func FuzzParseClaims(f *testing.F) {
+	f.Add(fakeJWT(f, exchangeClaims()))
+	f.Add("a.b.c")
+	f.Add("eyJ9.eyJyb2xlcyI6bnVsbH0.x")
+	f.Fuzz(func(t *testing.T, tok string) {
+		c, err := ParseClaims(tok)
+		if err == nil {
+			_ = c.RequireRole(RoleFullAccessAsApp)
+		}
+	})
+}
+
 // A token inside the early-expiry window is replaced before use: both
 // requests succeed, none is a failed round trip.
 func TestTokenRefreshedBeforeExpiry(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -17,7 +18,9 @@ type TokenSource struct {
 	r      resolved
 	cfgErr error
 	ctx    context.Context
-	reuse  oauth2.TokenSource
+
+	mu    sync.Mutex
+	reuse oauth2.TokenSource
 }
 
 // NewTokenSource returns a cached token source for cfg. ctx bounds every
@@ -33,13 +36,28 @@ func NewTokenSource(ctx context.Context, cfg Config) *TokenSource {
 	return s
 }
 
+// Invalidate drops the cached token, so that the next Token call fetches a
+// new one. Call it when a resource rejected the token (HTTP 401 with
+// invalid_token: revoked, or consent changed) — not on every error.
+func (s *TokenSource) Invalidate() {
+	if s.cfgErr != nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reuse = oauth2.ReuseTokenSourceWithExpiry(nil, fetcher{s}, s.r.early)
+}
+
 // Token returns a valid token, fetching a new one only when the cached one
 // is within EarlyExpiry of its expiry. It implements oauth2.TokenSource.
 func (s *TokenSource) Token() (*oauth2.Token, error) {
 	if s.cfgErr != nil {
 		return nil, s.cfgErr
 	}
-	return s.reuse.Token()
+	s.mu.Lock()
+	src := s.reuse
+	s.mu.Unlock()
+	return src.Token()
 }
 
 // Claims returns the claims of the current token (fetching one if needed).
