@@ -213,9 +213,17 @@ func TestGenerateCoverage(t *testing.T) {
 // on its first pattern date.
 func TestGenerateInsideWindow(t *testing.T) {
 	t.Parallel()
-	for _, now := range []time.Time{genNow, time.Date(2027, 3, 20, 23, 0, 0, 0, time.UTC), time.Date(2026, 10, 30, 3, 0, 0, 0, time.UTC)} {
+	nows := []time.Time{genNow, time.Date(2027, 3, 20, 23, 0, 0, 0, time.UTC), time.Date(2026, 10, 30, 3, 0, 0, 0, time.UTC)}
+	for k := range 40 { // Nows spread over three years, at varied hours
+		nows = append(nows, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(k)*(23*24+7)*time.Hour))
+	}
+	for i, now := range nows {
 		from, to := now.AddDate(0, 0, -30), now.AddDate(0, 0, 365)
-		tn := Generate(Config{Seed: 5, Mailboxes: 3, Events: 80, Now: now})
+		mbx, events := 1, 40
+		if i < 3 {
+			mbx, events = 3, 80
+		}
+		tn := Generate(Config{Seed: int64(5 + i), Mailboxes: mbx, Events: events, Now: now})
 		for _, b := range tn.Mailboxes() {
 			view := tn.CalendarView(b, from, to)
 			seen := map[string]bool{}
