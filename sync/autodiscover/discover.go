@@ -44,7 +44,8 @@ type Request struct {
 	// Server is ServerExternal (default) or ServerInternal.
 	Server string
 	// V2URL is the Autodiscover V2 host; "" means the cloud's
-	// (https://outlook.office365.com).
+	// (https://outlook.office365.com), or for a custom cloud (the emulator)
+	// the scheme and host of AutodiscoverURL.
 	V2URL string
 	// EWSURL, when set, skips autodiscover (Method "configured").
 	EWSURL string
@@ -171,6 +172,11 @@ func newRun(req Request) (*run, error) {
 	}
 	if req.V2URL == "" {
 		req.V2URL = req.Cloud.V2URL
+	}
+	if req.V2URL == "" { // a custom cloud (the emulator): V2 lives beside autodiscover
+		if u, err := url.Parse(req.AutodiscoverURL); err == nil && u.Host != "" {
+			req.V2URL = u.Scheme + "://" + u.Host
+		}
 	}
 	if req.HTTPClient == nil {
 		return nil, errors.New("autodiscover: no HTTP client (it should authenticate through auth.Transport)")

@@ -31,7 +31,7 @@ func setup(t *testing.T, modes ...emulator.Mode) (*emulator.Server, autodiscover
 	ts := auth.NewTokenSource(context.Background(), auth.Config{AuthorityHost: srv.URL(), TenantID: emuTenant, ClientID: emuClient, ClientSecret: emuSecret})
 	allowed := auth.AllowHosts(ts.Cloud(), srv.URL())
 	req := autodiscover.Request{
-		AutodiscoverURL: srv.URL(), V2URL: srv.URL(), Cloud: ts.Cloud(),
+		AutodiscoverURL: srv.URL(), Cloud: ts.Cloud(), // V2URL defaults beside it (custom cloud)
 		HTTPClient: auth.NewClient(&http.Client{Timeout: 10 * time.Second}, ts, allowed), AllowedHost: allowed,
 	}
 	return srv, req, ten.Mailboxes()[0]
