@@ -62,8 +62,10 @@ var kinds = []kind{
 	{"relmonthly-first-day", 1, relMonthlyDay(1, "Day")},
 	{"relmonthly-last-day", 1, relMonthlyDay(-1, "Day")},
 	{"relmonthly-fourth-weekday-name", 1, relMonthlyDay(4, "")},
+	{"relmonthly-random", 4, relMonthlyRandom},
 	{"absyearly-allday", 1, (*gen).absYearly},
 	{"relyearly", 1, (*gen).relYearly},
+	{"relyearly-last-weekday", 1, (*gen).relYearlyWeekday},
 	{"private", 2, (*gen).private},
 	{"personal", 1, (*gen).personal},
 	{"confidential-series", 1, (*gen).confidentialSeries},
@@ -683,6 +685,30 @@ func relMonthlyDay(idx int, sel string) func(*gen, *Item) {
 			})
 		}
 	}
+}
+
+// relMonthlyRandom draws the index and the day selector, so a large
+// mailbox covers the whole First..Last × (day name, Day, Weekday,
+// WeekendDay) product.
+func relMonthlyRandom(g *gen, it *Item) {
+	idx := []int{1, 2, 3, 4, -1}[g.rng.IntN(5)]
+	sel := []string{"", "Day", "Weekday", "WeekendDay"}[g.rng.IntN(4)]
+	relMonthlyDay(idx, sel)(g, it)
+}
+
+// relYearlyWeekday is a RelativeYearly series on the last weekday of a month.
+func (g *gen) relYearlyWeekday(it *Item) {
+	it.Subject = "Year-end inventory"
+	date := g.day(-25, 330)
+	y, m, _ := date.Date()
+	if d := relativeDay(y, m, -1, "Weekday"); d >= date.Day() {
+		date = civil(y, m, d)
+	} else {
+		y, m, _ = civil(y, m+1, 1).Date()
+		date = civil(y, m, relativeDay(y, m, -1, "Weekday"))
+	}
+	g.series(it, Recurrence{Pattern: "RelativeYearly", DaysOfWeek: []string{"Weekday"}, DayOfWeekIndex: "Last",
+		Month: date.Month().String(), Range: "NoEnd"}, date, 8*time.Hour, 8*time.Hour)
 }
 
 func (g *gen) absYearly(it *Item) {
