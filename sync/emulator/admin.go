@@ -1,0 +1,151 @@
+package emulator
+
+import (
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/exocal/exocal/sync/emulator/tenant"
+)
+
+// The test/admin API, loopback only:
+//
+//	GET    /_emulator/truth?start=RFC3339&end=RFC3339   ground truth (tenant.Dump)
+//	GET    /_emulator/stats                             counters (Stats)
+//	POST   /_emulator/items/{mailbox}                   add an item (tenant.Item JSON)
+//	PATCH  /_emulator/items/{mailbox}/{id}              change fields (ItemPatch JSON)
+//	DELETE /_emulator/items/{mailbox}/{id}              delete an item
+//	POST   /_emulator/revoke                            revoke every token issued so far
+//	POST   /_emulator/mode?name=MODE&on=true|false      switch a Mode
+//	POST   /_emulator/faults                            set Faults (JSON)
+//	POST   /_emulator/latency?d=25ms                    set the added latency
+
+// ItemPatch is the body of PATCH /_emulator/items/{mailbox}/{id}: the
+// fields that are set are changed.
+type ItemPatch struct {
+	Subject  *string    `json:"subject,omitempty"`
+	Location *string    `json:"location,omitempty"`
+	Body     *string    `json:"body,omitempty"`
+	Start    *time.Time `json:"start,omitempty"`
+	End      *time.Time `json:"end,omitempty"`
+	Cancel   *bool      `json:"cancelled,omitempty"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func (s *Server) handleAdmin(w http.ResponseWriter, r *http.Request) {
+	host, _, _ := net.SplitHostPort(r.RemoteAddr)
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		http.Error(w, "the emulator's admin API answers loopback clients only", http.StatusForbidden)
+		return
+	}
+	rest := strings.TrimPrefix(r.URL.Path, "/_emulator/")
+	parts := strings.Split(rest, "/")
+	for i, p := range parts {
+		parts[i], _ = url.PathUnescape(p)
+	}
+	switch {
+	case parts[0] == "truth" && r.Method == http.MethodGet:
+		now := s.now()
+		start, end := now.AddDate(0, -2, 0), now.AddDate(1, 1, 0)
+		if v := r.URL.Query().Get("start"); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				http.Error(w, "start: "+err.Error(), http.StatusBadRequest)
+				return
+			}
+			start = t
+		}
+		if v := r.URL.Query().Get("end"); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				http.Error(w, "end: "+err.Error(), http.StatusBadRequest)
+				return
+			}
+			end = t
+		}
+		writeJSON(w, http.StatusOK, s.t.Dump(start, end))
+	case parts[0] == "stats" && r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, s.Stats())
+	case parts[0] == "items" && len(parts) == 2 && r.Method == http.MethodPost:
+		var it tenant.Item
+		if err := json.NewDecoder(r.Body).Decode(&it); err != nil {
+			http.Error(w, "item: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		got, err := s.t.Add(parts[1], it)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		writeJSON(w, http.StatusCreated, got)
+	case parts[0] == "items" && len(parts) == 3 && (r.Method == http.MethodPatch || r.Method == http.MethodPut):
+		var p ItemPatch
+		if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
+			http.Error(w, "patch: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		got, err := s.t.Update(parts[1], parts[2], func(it *tenant.Item) {
+			if p.Subject != nil {
+				it.Subject = *p.Subject
+			}
+			if p.Location != nil {
+				it.Location = *p.Location
+			}
+			if p.Body != nil {
+				it.Body = *p.Body
+			}
+			if p.Start != nil {
+				it.Start = p.Start.UTC()
+			}
+			if p.End != nil {
+				it.End = p.End.UTC()
+			}
+			if p.Cancel != nil {
+				it.IsCancelled = *p.Cancel
+			}
+		})
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusNotFound)
+			return
+		}
+		writeJSON(w, http.StatusOK, got)
+	case parts[0] == "items" && len(parts) == 3 && r.Method == http.MethodDelete:
+		if err := s.t.Delete(parts[1], parts[2]); err != nil {
+			http.Error(w, err.Error(), http.StatusNotFound)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	case parts[0] == "revoke" && r.Method == http.MethodPost:
+		s.RevokeTokens()
+		w.WriteHeader(http.StatusNoContent)
+	case parts[0] == "mode" && r.Method == http.MethodPost:
+		s.SetMode(Mode(r.URL.Query().Get("name")), r.URL.Query().Get("on") != "false")
+		w.WriteHeader(http.StatusNoContent)
+	case parts[0] == "faults" && r.Method == http.MethodPost:
+		var f Faults
+		if err := json.NewDecoder(r.Body).Decode(&f); err != nil {
+			http.Error(w, "faults: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		s.SetFaults(f)
+		w.WriteHeader(http.StatusNoContent)
+	case parts[0] == "latency" && r.Method == http.MethodPost:
+		d, err := time.ParseDuration(r.URL.Query().Get("d"))
+		if err != nil {
+			http.Error(w, "latency: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		s.SetLatency(d)
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		http.NotFound(w, r)
+	}
+}

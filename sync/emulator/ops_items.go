@@ -1,0 +1,443 @@
+package emulator
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/exocal/exocal/sync/emulator/tenant"
+)
+
+// --- SyncFolderItems (REF syncfolderitems-operation.md; samples 01-07) -------
+
+// syncState is what the opaque SyncState carries: the journal position,
+// the latest item time the client has seen (items created after it are
+// new to the client: t:Create, else t:Update), whether the initial sync is
+// still paging, and the mailbox it belongs to. It is signed so that truncation or tampering
+// is detected (ErrorInvalidSyncStateData).
+type syncState struct {
+	seq      uint64
+	baseline int64 // unix nanos
+	mailbox  uint32
+	initial  bool // the first (paged) sync has not reached its end
+}
+
+const syncStateMagic = "EXS1"
+
+func (s *Server) stateKey() []byte {
+	sum := sha256.Sum256([]byte(fmt.Sprintf("syncstate:%d:%s", s.opts.Seed, s.opts.TenantID)))
+	return sum[:]
+}
+
+func (s *Server) encodeSyncState(st syncState) string {
+	var b bytes.Buffer
+	b.WriteString(syncStateMagic)
+	binary.Write(&b, binary.BigEndian, st.seq)
+	binary.Write(&b, binary.BigEndian, st.baseline)
+	binary.Write(&b, binary.BigEndian, st.mailbox)
+	b.WriteByte(boolByte(st.initial))
+	mac := hmac.New(sha256.New, s.stateKey())
+	mac.Write(b.Bytes())
+	b.Write(mac.Sum(nil)[:12])
+	return b64std.EncodeToString(b.Bytes())
+}
+
+func (s *Server) decodeSyncState(v string) (syncState, bool) {
+	raw, err := b64std.DecodeString(strings.TrimSpace(v))
+	if err != nil || len(raw) != 4+8+8+4+1+12 || string(raw[:4]) != syncStateMagic {
+		return syncState{}, false
+	}
+	mac := hmac.New(sha256.New, s.stateKey())
+	mac.Write(raw[:25])
+	if !hmac.Equal(mac.Sum(nil)[:12], raw[25:]) {
+		return syncState{}, false
+	}
+	return syncState{
+		seq:      binary.BigEndian.Uint64(raw[4:12]),
+		baseline: int64(binary.BigEndian.Uint64(raw[12:20])),
+		mailbox:  binary.BigEndian.Uint32(raw[20:24]),
+		initial:  raw[24] == 1,
+	}, true
+}
+
+func (s *Server) opSyncFolderItems(w http.ResponseWriter, req *ewsReq, f Faults, hit bool) {
+	op := req.op
+	maxStr := op.child(nsMessages, "MaxChangesReturned").text()
+	maxN, err := strconv.Atoi(maxStr)
+	if err != nil || maxN < 1 || maxN > 512 {
+		s.writeFault(w, req.r, "ErrorSchemaValidation",
+			fmt.Sprintf("The request failed schema validation: The 'http://schemas.microsoft.com/exchange/services/2006/messages:MaxChangesReturned' element is invalid - The value '%s' is invalid according to its datatype 'http://schemas.microsoft.com/exchange/services/2006/types:MaxSyncChangesReturnedType'.", maxStr), nil, f, hit)
+		return
+	}
+	folder := op.child(nsMessages, "SyncFolderId")
+	var target *node
+	if folder != nil && len(folder.Children) > 0 {
+		target = folder.Children[0]
+	}
+	mb, ok := s.folderTarget(req, target)
+	const name = "SyncFolderItemsResponseMessage"
+	if !ok {
+		body := envelope(true, "SyncFolderItemsResponse", func(w *xw) {
+			errMessage(w, name, "ErrorSyncFolderNotFound", "The specified folder for synchronization could not be found.")
+			w.empty("m:SyncState")
+			w.elem("m:IncludesLastItemInRange", "true")
+			w.close("m:" + name)
+		})
+		writeXML(w, req.r, body, f, hit)
+		return
+	}
+	shape := parseShape(op.child(nsMessages, "ItemShape"), true)
+	ignore := map[string]bool{}
+	for _, id := range op.child(nsMessages, "Ignore").all(nsTypes, "ItemId") {
+		ignore[id.attr("Id")] = true
+	}
+	st := syncState{initial: true}
+	if v := op.child(nsMessages, "SyncState").text(); v != "" {
+		var valid bool
+		st, valid = s.decodeSyncState(v)
+		_, head := s.t.Journal(mb, ^uint64(0))
+		if !valid || st.mailbox != hashString(mb) || st.seq > head {
+			// Sample 07: Error, empty SyncState, IncludesLastItemInRange true.
+			body := envelope(true, "SyncFolderItemsResponse", func(w *xw) {
+				errMessage(w, name, "ErrorInvalidSyncStateData", "Synchronization state data is corrupt or otherwise invalid.")
+				w.empty("m:SyncState")
+				w.elem("m:IncludesLastItemInRange", "true")
+				w.close("m:" + name)
+			})
+			writeXML(w, req.r, body, f, hit)
+			return
+		}
+	}
+	changes, _ := s.t.Journal(mb, st.seq)
+	if st.initial {
+		// First sync: what exists, no deletions.
+		changes = slices.DeleteFunc(changes, func(c tenant.Change) bool { return c.Kind == tenant.Deleted })
+	}
+	page := changes
+	more := len(page) > maxN
+	if more {
+		page = page[:maxN]
+	}
+	next := st
+	next.mailbox = hashString(mb)
+	if len(page) > 0 {
+		next.seq = page[len(page)-1].Seq
+	}
+	next.initial = st.initial && more
+	// Look the changed items up once; the newest item time seen becomes
+	// the next state's baseline.
+	found := map[string]tenant.Item{}
+	for _, c := range page {
+		if c.Kind == tenant.Deleted {
+			continue
+		}
+		if it, ok := s.t.Item(mb, c.ItemID); ok {
+			found[c.ItemID] = it
+			next.baseline = max(next.baseline, it.Created.UnixNano(), it.LastModified.UnixNano())
+		}
+	}
+	// Exchange Online returns the newest change first within a reply.
+	slices.Reverse(page)
+	body := envelope(true, "SyncFolderItemsResponse", func(w *xw) {
+		okMessage(w, name)
+		w.elem("m:SyncState", s.encodeSyncState(next))
+		w.elem("m:IncludesLastItemInRange", boolStr(!more))
+		w.open("m:Changes")
+		for _, c := range page {
+			if ignore[c.ItemID] {
+				continue
+			}
+			if c.Kind == tenant.Deleted {
+				w.open("t:Delete")
+				w.empty("t:ItemId", "Id", c.ItemID)
+				w.close("t:Delete")
+				continue
+			}
+			it, ok := found[c.ItemID]
+			if !ok {
+				continue
+			}
+			kind := "t:Update"
+			if st.initial || it.Created.UnixNano() > st.baseline {
+				kind = "t:Create"
+			}
+			w.open(kind)
+			s.writeCalendarItem(w, viewOf(mb, it), shape)
+			w.close(kind)
+		}
+		w.close("m:Changes")
+		w.close("m:" + name)
+	})
+	writeXML(w, req.r, body, f, hit)
+}
+
+// --- GetItem (REF getitem-operation-calendar-item.md; samples 16-23) --------
+
+// occRef locates a plain occurrence that a CalendarView answer named.
+type occRef struct {
+	master                string
+	start, end, origStart time.Time
+	index                 int
+}
+
+func occKey(mailbox, id string) string { return strings.ToLower(mailbox) + "\x00" + id }
+
+func (s *Server) rememberOccurrence(mailbox string, o tenant.Occurrence) {
+	if o.Type != "Occurrence" {
+		return
+	}
+	s.occ.Store(occKey(mailbox, o.ItemID), occRef{master: o.MasterID, start: o.Start, end: o.End, origStart: cmpTime(o.OriginalStart, o.Start), index: o.InstanceIndex})
+}
+
+// errItem is an item-level error for a GetItem response message.
+type errItem struct{ code, text string }
+
+var errItemNotFound = &errItem{"ErrorItemNotFound", "The specified object was not found in the store., The process failed to get the correct properties."}
+
+// resolveItem finds what an ItemId, OccurrenceItemId or
+// RecurringMasterItemId names.
+func (s *Server) resolveItem(mailbox string, id *node) (itemView, *errItem) {
+	switch id.Local {
+	case "ItemId":
+		v := id.attr("Id")
+		if it, ok := s.t.Item(mailbox, v); ok {
+			return viewOf(mailbox, it), nil
+		}
+		if r, ok := s.occ.Load(occKey(mailbox, v)); ok {
+			ref := r.(occRef)
+			if m, ok := s.t.Item(mailbox, ref.master); ok {
+				return occurrenceView(mailbox, m, v, ref.start, ref.end, ref.origStart), nil
+			}
+		}
+		if master, idx, ok := tenant.ParseOccurrenceID(v); ok {
+			if m, ok := s.t.Item(mailbox, master); ok && m.Recurrence != nil {
+				return s.occurrenceByIndex(mailbox, m, idx)
+			}
+		}
+		return itemView{}, errItemNotFound
+	case "OccurrenceItemId":
+		m, ok := s.t.Item(mailbox, id.attr("RecurringMasterId"))
+		if !ok {
+			return itemView{}, errItemNotFound
+		}
+		idx, err := strconv.Atoi(id.attr("InstanceIndex"))
+		if err != nil || idx < 1 {
+			return itemView{}, &errItem{"ErrorCalendarOccurrenceIndexIsOutOfRecurrenceRange", "Occurrence index is out of recurrence range."}
+		}
+		if m.Recurrence == nil {
+			return itemView{}, &errItem{"ErrorCalendarIsNotOrganizer", "The item is not a recurring master."}
+		}
+		return s.occurrenceByIndex(mailbox, m, idx)
+	case "RecurringMasterItemId":
+		occ := id.attr("OccurrenceId")
+		if r, ok := s.occ.Load(occKey(mailbox, occ)); ok {
+			if m, ok := s.t.Item(mailbox, r.(occRef).master); ok {
+				return viewOf(mailbox, m), nil
+			}
+		}
+		if master, _, ok := tenant.ParseOccurrenceID(occ); ok {
+			if m, ok := s.t.Item(mailbox, master); ok {
+				return viewOf(mailbox, m), nil
+			}
+		}
+		if it, ok := s.t.Item(mailbox, occ); ok {
+			if it.Recurrence != nil {
+				return viewOf(mailbox, it), nil
+			}
+			for _, m := range s.t.Items(mailbox) {
+				for _, e := range m.ModifiedOccurrences {
+					if e.ID == occ {
+						return viewOf(mailbox, m), nil
+					}
+				}
+			}
+		}
+		return itemView{}, errItemNotFound
+	}
+	return itemView{}, &errItem{"ErrorInvalidIdMalformed", "Id is malformed."}
+}
+
+func occurrenceView(mailbox string, master tenant.Item, id string, start, end, orig time.Time) itemView {
+	v := viewOf(mailbox, master)
+	v.typ, v.id, v.changeKey = "Occurrence", id, master.ChangeKey
+	v.start, v.end, v.originalStart = start, end, orig
+	return v
+}
+
+// occurrenceByIndex finds the idx-th instance of a series (deleted
+// occurrences keep their index), as tenant.OccurrenceAt defines it.
+func (s *Server) occurrenceByIndex(mailbox string, m tenant.Item, idx int) (itemView, *errItem) {
+	o, err := s.t.OccurrenceAt(mailbox, m.ID, idx)
+	switch {
+	case errors.Is(err, tenant.ErrOccurrenceDeleted):
+		return itemView{}, &errItem{"ErrorCalendarOccurrenceIsDeletedFromRecurrence", "Occurrence with this index was previously deleted from the recurrence."}
+	case errors.Is(err, tenant.ErrOccurrenceOutOfRange):
+		return itemView{}, &errItem{"ErrorCalendarOccurrenceIndexIsOutOfRecurrenceRange", "Occurrence index is out of recurrence range."}
+	case err != nil:
+		return itemView{}, errItemNotFound
+	}
+	if o.Type == "Exception" {
+		if it, ok := s.t.Item(mailbox, o.ItemID); ok {
+			return viewOf(mailbox, it), nil
+		}
+	}
+	s.rememberOccurrence(mailbox, o)
+	return occurrenceView(mailbox, m, o.ItemID, o.Start, o.End, cmpTime(o.OriginalStart, o.Start)), nil
+}
+
+func (s *Server) opGetItem(w http.ResponseWriter, req *ewsReq, f Faults, hit bool) {
+	shape := parseShape(req.op.child(nsMessages, "ItemShape"), false)
+	ids := req.op.child(nsMessages, "ItemIds")
+	if ids == nil || len(ids.Children) == 0 {
+		s.writeFault(w, req.r, "ErrorSchemaValidation", "The request failed schema validation: ItemIds is empty.", nil, f, hit)
+		return
+	}
+	const name = "GetItemResponseMessage"
+	body := envelope(true, "GetItemResponse", func(w *xw) {
+		for _, id := range ids.Children {
+			v, e := s.resolveItem(req.mailbox, id)
+			if e != nil {
+				errMessage(w, name, e.code, e.text)
+				w.empty("m:Items")
+				w.close("m:" + name)
+				continue
+			}
+			okMessage(w, name)
+			w.open("m:Items")
+			s.writeCalendarItem(w, v, shape)
+			w.close("m:Items")
+			w.close("m:" + name)
+		}
+	})
+	writeXML(w, req.r, body, f, hit)
+}
+
+// --- FindItem (REF finditem-operation.md, calendarview.md; samples 10-15) ---
+
+func (s *Server) opFindItem(w http.ResponseWriter, req *ewsReq, f Faults, hit bool) {
+	op := req.op
+	shape := parseShape(op.child(nsMessages, "ItemShape"), true)
+	parents := op.child(nsMessages, "ParentFolderIds")
+	const name = "FindItemResponseMessage"
+	if parents == nil || len(parents.Children) == 0 {
+		s.writeFault(w, req.r, "ErrorSchemaValidation", "The request failed schema validation: ParentFolderIds is missing.", nil, f, hit)
+		return
+	}
+	mb, ok := s.folderTarget(req, parents.Children[0])
+	if !ok {
+		body := envelope(true, "FindItemResponse", func(w *xw) {
+			errMessage(w, name, "ErrorFolderNotFound", "The specified folder could not be found in the store.")
+			w.close("m:" + name)
+		})
+		writeXML(w, req.r, body, f, hit)
+		return
+	}
+	if cv := op.child(nsMessages, "CalendarView"); cv != nil {
+		s.findCalendarView(w, req, mb, cv, shape, f, hit)
+		return
+	}
+	// A shallow traversal without CalendarView: single items and recurring
+	// masters, not expanded (sample 13).
+	items := s.t.Items(mb)
+	slices.SortStableFunc(items, func(a, b tenant.Item) int { return a.Start.Compare(b.Start) })
+	total := len(items)
+	offset, maxN := 0, total
+	if ip := op.child(nsMessages, "IndexedPageItemView"); ip != nil {
+		offset, _ = strconv.Atoi(ip.attr("Offset"))
+		if ip.attr("BasePoint") == "End" {
+			offset = max(0, total-offset-1)
+		}
+		if v := ip.attr("MaxEntriesReturned"); v != "" {
+			maxN, _ = strconv.Atoi(v)
+		}
+	}
+	offset = min(max(offset, 0), total)
+	end := min(offset+max(maxN, 0), total)
+	page := items[offset:end]
+	body := envelope(true, "FindItemResponse", func(w *xw) {
+		okMessage(w, name)
+		w.open("m:RootFolder", "IndexedPagingOffset", fmt.Sprint(end), "TotalItemsInView", fmt.Sprint(total), "IncludesLastItemInRange", boolStr(end == total))
+		w.open("t:Items")
+		for _, it := range page {
+			s.writeCalendarItem(w, viewOf(mb, it), shape)
+		}
+		w.close("t:Items")
+		w.close("m:RootFolder")
+		w.close("m:" + name)
+	})
+	writeXML(w, req.r, body, f, hit)
+}
+
+func (s *Server) findCalendarView(w http.ResponseWriter, req *ewsReq, mb string, cv *node, shape propSet, f Faults, hit bool) {
+	const name = "FindItemResponseMessage"
+	start, err1 := time.Parse(time.RFC3339, cv.attr("StartDate"))
+	end, err2 := time.Parse(time.RFC3339, cv.attr("EndDate"))
+	if err1 != nil || err2 != nil || end.Before(start) {
+		s.writeFault(w, req.r, "ErrorSchemaValidation", "The request failed schema validation: CalendarView needs StartDate and EndDate, with EndDate not before StartDate.", nil, f, hit)
+		return
+	}
+	if end.Sub(start) > 2*366*24*time.Hour || end.After(start.AddDate(2, 0, 0)) {
+		body := envelope(true, "FindItemResponse", func(w *xw) {
+			errMessage(w, name, "ErrorCalendarViewRangeTooBig", "The duration of the calendar view exceeds the maximum allowed duration of two years.")
+			w.close("m:" + name)
+		})
+		writeXML(w, req.r, body, f, hit)
+		return
+	}
+	occs := s.t.CalendarView(mb, start, end)
+	total := len(occs)
+	page := occs
+	if v := cv.attr("MaxEntriesReturned"); v != "" {
+		if n, err := strconv.Atoi(v); err == nil && n >= 0 && n < len(page) {
+			page = page[:n]
+		}
+	}
+	// Masters, looked up once per series, give occurrences their data.
+	masters := map[string]tenant.Item{}
+	body := envelope(true, "FindItemResponse", func(w *xw) {
+		okMessage(w, name)
+		w.open("m:RootFolder", "TotalItemsInView", fmt.Sprint(total), "IncludesLastItemInRange", boolStr(len(page) == total))
+		w.open("t:Items")
+		for _, o := range page {
+			var v itemView
+			switch o.Type {
+			case "Occurrence":
+				m, ok := masters[o.MasterID]
+				if !ok {
+					if m, ok = s.t.Item(mb, o.MasterID); !ok {
+						continue
+					}
+					masters[o.MasterID] = m
+				}
+				s.rememberOccurrence(mb, o)
+				v = occurrenceView(mb, m, o.ItemID, o.Start, o.End, cmpTime(o.OriginalStart, o.Start))
+			default:
+				it, ok := s.t.Item(mb, o.ItemID)
+				if !ok {
+					continue
+				}
+				v = viewOf(mb, it)
+			}
+			s.writeCalendarItem(w, v, shape)
+		}
+		w.close("t:Items")
+		w.close("m:RootFolder")
+		w.close("m:" + name)
+	})
+	writeXML(w, req.r, body, f, hit)
+}
+
+func boolByte(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
+}
