@@ -103,10 +103,13 @@ func start(t *testing.T, mailboxes, events int) *env {
 		t.Fatalf("token: %v (status %d)", err, resp.StatusCode)
 	}
 	rec := &recorder{token: tok.AccessToken, base: &http.Transport{}, byOp: map[string][][]byte{}}
+	t.Cleanup(func() { rec.base.(*http.Transport).CloseIdleConnections() })
 	c := ews.New(ews.Config{URL: srv.EWSURL(), HTTPClient: &http.Client{Transport: rec}, UserAgent: "ExoCal/test",
 		Retry: &ews.Retry{Base: 10 * time.Millisecond, Max: 100 * time.Millisecond}, HeartbeatTimeout: 5 * time.Second})
 	return &env{srv: srv, ten: ten, rec: rec, c: c}
 }
+
+func (e *env) httpClient() *http.Client { return &http.Client{Transport: e.rec} }
 
 // fullSync pages SyncFolderItems until Done and returns the events by id and the state.
 func fullSync(t *testing.T, src calendar.Source, mailbox, state string, items map[string]calendar.Event) (string, int) {
