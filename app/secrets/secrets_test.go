@@ -300,3 +300,59 @@ func TestRealKeyring(t *testing.T) {
 		t.Errorf("Get after Delete: got %v, want ErrNotFound", err)
 	}
 }
+
+// TestRealKeyringLocked locks the login collection of a private, throw-away
+// gnome-keyring (its own dbus-run-session, so other tests sharing a keyring
+// session are not disturbed) and checks that reading then fails with the
+// typed locked error (no display: the unlock prompt cannot appear) or, where
+// a prompt waits, the timeout; never a hang.
+func TestRealKeyringLocked(t *testing.T) {
+	if os.Getenv("EXOCAL_LOCKED_CHILD") == "1" {
+		lockedChild(t)
+		return
+	}
+	if os.Getenv("EXOCAL_REAL_KEYRING") != "1" {
+		t.Skip("set EXOCAL_REAL_KEYRING=1 to test against gnome-keyring")
+	}
+	runSession := testenv.LookPath(t, "dbus-run-session", "dbus")
+	testenv.LookPath(t, "gnome-keyring-daemon", "gnome-keyring")
+	testenv.LookPath(t, "gdbus", "libglib2.0-bin")
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "run"), 0o700)
+	script := `eval "$(printf pw | gnome-keyring-daemon --daemonize --unlock --components=secrets)"; exec "$0" -test.run='^TestRealKeyringLocked$' -test.v`
+	cmd := exec.Command(runSession, "--", "sh", "-c", script, os.Args[0])
+	cmd.Env = append(os.Environ(), "EXOCAL_LOCKED_CHILD=1", "DISPLAY=", "WAYLAND_DISPLAY=",
+		"XDG_DATA_HOME="+filepath.Join(dir, "data"), "XDG_RUNTIME_DIR="+filepath.Join(dir, "run"))
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: TestRealKeyringLocked") {
+		t.Fatalf("locked-keyring child: %v\n%s", err, out)
+	}
+}
+
+func lockedChild(t *testing.T) {
+	ctx := context.Background()
+	k := &Keyring{Timeout: 5 * time.Second}
+	var err error
+	for i := 0; i < 50; i++ { // until gnome-keyring owns its bus name
+		if err = k.Set(ctx, "locked-test", Registration{TenantID: "t", ClientID: "c", ClientSecret: "s"}); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("Set on the unlocked keyring: %v", err)
+	}
+	out, err := exec.Command("gdbus", "call", "--session", "--dest", "org.freedesktop.secrets",
+		"--object-path", "/org/freedesktop/secrets", "--method", "org.freedesktop.Secret.Service.Lock",
+		"['/org/freedesktop/secrets/collection/login']").CombinedOutput()
+	if err != nil {
+		t.Fatalf("lock the login collection: %v\n%s", err, out)
+	}
+	_, err = k.Get(ctx, "locked-test")
+	if !errors.Is(err, ErrLocked) && !errors.Is(err, ErrTimeout) {
+		t.Fatalf("got %v, want ErrLocked (or ErrTimeout)", err)
+	}
+	if !strings.Contains(err.Error(), "unlock") || !strings.Contains(err.Error(), "EXOCAL_CLIENT_SECRET") {
+		t.Errorf("got %q, want the fix", err)
+	}
+}
