@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/exocal/exocal/app"
 	"github.com/exocal/exocal/app/config"
 	"github.com/exocal/exocal/app/secrets"
 )
@@ -182,7 +183,17 @@ func configSet(args []string) int {
 		return 2
 	}
 	fmt.Printf("%s saved in %s.\n", config.Labels[key], path)
+	notifyRunning()
 	return 0
+}
+
+// notifyRunning tells a running ExoCal (if any) to re-read its settings.
+func notifyRunning() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if pid, err := app.NotifyReload(ctx, ""); err == nil {
+		fmt.Printf("The running ExoCal (pid %d) picked up the change.\n", pid)
+	}
 }
 
 func setRegistrationKey(key, value string) int {
@@ -214,6 +225,7 @@ func setRegistrationKey(key, value string) int {
 		return 2
 	}
 	fmt.Printf("%s saved in the OS keyring.\n", config.Labels[key])
+	notifyRunning()
 	tenant, client, _ := store.Overridden()
 	if key == "tenant_id" && tenant || key == "client_id" && client {
 		env := secrets.EnvTenantID

@@ -77,6 +77,7 @@ func runSecret(args []string) int {
 		return 2
 	}
 	fmt.Println("Client secret saved in the OS keyring.")
+	notifyRunning()
 	if _, _, env := store.Overridden(); env {
 		fmt.Fprintf(os.Stderr, "exocal: note: %s is set and overrides the stored secret; unset it to use the keyring's.\n", secrets.EnvClientSecret)
 	}

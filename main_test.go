@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/exocal/exocal/app"
 	"github.com/exocal/exocal/internal/testenv"
 )
 
@@ -301,4 +303,25 @@ func TestRealKeyringCLI(t *testing.T) {
 		t.Errorf("config.json holds the registration:\n%s", b)
 	}
 	exec.Command(secretTool, "clear", "service", "exocal", "username", "default").Run()
+}
+
+func TestConfigSetNotifiesRunningInstance(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t, false)
+	run := filepath.Join(filepath.Dir(c.cfgHome), "run")
+	os.MkdirAll(run, 0o700)
+	in, err := app.Acquire(context.Background(), filepath.Join(run, "exocal.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Release()
+	out, errOut, code := c.run("", nil, "config", "set", "window_past_days", "7")
+	if code != 0 || !strings.Contains(out, "picked up the change") {
+		t.Fatalf("got exit %d %q %q, want the running instance told", code, out, errOut)
+	}
+	select {
+	case <-in.Reloads():
+	default:
+		t.Error("got no reload request, want one")
+	}
 }

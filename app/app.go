@@ -238,6 +238,28 @@ func (a *App) envSupplies(tenantID, clientID string) bool {
 	return err == nil && stored && t == tenantID && c == clientID
 }
 
+// Reload re-reads config.json and the registration (after `exocal config
+// set` or `exocal secret set` changed them), publishes the new Status and
+// tells the engine. When the file cannot be read the old settings stay.
+func (a *App) Reload() error {
+	s, err := config.Load(a.opts.ConfigPath)
+	if err != nil {
+		return err
+	}
+	reg := a.loadRegistration()
+	a.mu.Lock()
+	a.settings = s
+	a.reg = reg
+	a.publishLocked()
+	eng := a.opts.Engine
+	a.mu.Unlock()
+	a.log.Info("app: settings reloaded", "path", a.opts.ConfigPath)
+	if eng != nil {
+		eng.Reload()
+	}
+	return nil
+}
+
 // Subscribe returns a channel that always holds the latest Status (it is
 // buffered(1) and coalesced: a slow reader skips intermediate snapshots,
 // the publisher never blocks) and a function that unsubscribes and closes it.
@@ -419,6 +441,10 @@ func (a *App) Run(ctx context.Context) error {
 				return fmt.Errorf("app: sync engine stopped: %w", err)
 			}
 			return nil
+		case <-in.Reloads():
+			if err := a.Reload(); err != nil {
+				a.log.Warn("app: reload requested, but the settings cannot be read; keeping the old ones", "err", err)
+			}
 		case <-in.Activations():
 			a.mu.Lock()
 			fn := a.onActivate

@@ -435,3 +435,50 @@ func TestRunActivateAndSecondInstance(t *testing.T) {
 		t.Errorf("got %v, want the socket removed after Run", err)
 	}
 }
+
+func TestReloadRequestPicksUpChanges(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- f.app.Run(ctx) }()
+	ch, unsub := f.app.Subscribe()
+	defer unsub()
+	if st := <-ch; st.State != StateNotConfigured {
+		t.Fatalf("got %v, want not configured", st.State)
+	}
+
+	// What `exocal config set` and `exocal secret set` do from another process.
+	s := validSettings(t)
+	if err := config.Save(f.path, s); err != nil {
+		t.Fatal(err)
+	}
+	f.store.Set(context.Background(), secrets.DefaultProfile, secrets.Registration{TenantID: tenant, ClientID: client, ClientSecret: secret})
+	var err error
+	for i := 0; i < 200; i++ {
+		if _, err = NotifyReload(context.Background(), f.app.opts.SocketPath); err == nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("NotifyReload: %v", err)
+	}
+	select {
+	case st := <-ch:
+		if st.State != StateIdle {
+			t.Errorf("got %v %q, want idle after reload", st.State, st.Err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no status after reload")
+	}
+	if got := f.app.Settings().User; got != "alice@contoso.com" {
+		t.Errorf("got user %q, want the reloaded one", got)
+	}
+	if reloads, _ := f.eng.counts(); reloads != 1 {
+		t.Errorf("got %d engine reloads, want 1", reloads)
+	}
+	cancel()
+	<-done
+}

@@ -52,6 +52,7 @@ type Instance struct {
 	lock *os.File
 	ln   *net.UnixListener
 	act  chan struct{}
+	rel  chan struct{}
 
 	closeOnce sync.Once
 	wg        sync.WaitGroup
@@ -96,7 +97,7 @@ func Acquire(ctx context.Context, socket string) (*Instance, error) {
 	}
 	lf.Truncate(0)
 	lf.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
-	in := &Instance{path: socket, lock: lf, ln: l.(*net.UnixListener), act: make(chan struct{}, 1)}
+	in := &Instance{path: socket, lock: lf, ln: l.(*net.UnixListener), act: make(chan struct{}, 1), rel: make(chan struct{}, 1)}
 	in.wg.Add(1)
 	go in.serve()
 	return in, nil
@@ -115,6 +116,10 @@ func (in *Instance) Path() string { return in.path }
 // Activations delivers one value per "activate" request (coalesced when
 // nobody is reading).
 func (in *Instance) Activations() <-chan struct{} { return in.act }
+
+// Reloads delivers one value per "reload" request (coalesced), sent by
+// `exocal config set` and `exocal secret set` after they change the settings.
+func (in *Instance) Reloads() <-chan struct{} { return in.rel }
 
 // Release stops listening, removes the socket and drops the lock.
 func (in *Instance) Release() error {
@@ -155,6 +160,11 @@ func (in *Instance) handle(c net.Conn) {
 		case in.act <- struct{}{}:
 		default:
 		}
+	case "reload":
+		select {
+		case in.rel <- struct{}{}:
+		default:
+		}
 	case "ping":
 	default:
 		fmt.Fprintf(c, "error unknown request\n")
@@ -167,6 +177,13 @@ func (in *Instance) handle(c net.Conn) {
 // to bring its settings window forward, and returns its pid.
 func Activate(ctx context.Context, socket string) (int, error) {
 	return request(ctx, socket, "activate")
+}
+
+// NotifyReload tells the instance listening at socket (SocketPath() when
+// "") that the settings or the registration changed on disk or in the
+// keyring, and returns its pid. An error usually means none is running.
+func NotifyReload(ctx context.Context, socket string) (int, error) {
+	return request(ctx, socket, "reload")
 }
 
 func request(ctx context.Context, socket, req string) (int, error) {
