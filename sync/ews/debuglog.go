@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -40,6 +41,9 @@ func OpenDebugLog(path string, maxSize int64, keep int) (*DebugLog, error) {
 	}
 	if keep < 1 {
 		keep = 1
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("ews: open debug log: %w", err)
 	}
 	l := &DebugLog{path: path, maxSize: maxSize, keep: keep}
 	if err := l.open(); err != nil {
@@ -98,7 +102,7 @@ func (l *DebugLog) Write(p []byte) (int, error) {
 			return 0, err
 		}
 	}
-	if int64(len(red)) > l.maxSize {
+	if int64(len(red)) > l.maxSize && l.maxSize > 128 {
 		red = append(red[:l.maxSize-64:l.maxSize-64], "\n[… truncated by the debug log size cap]\n"...)
 	}
 	n, err := l.f.Write(red)

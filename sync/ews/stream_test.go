@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -111,5 +112,42 @@ func TestParseStreamTruncated(t *testing.T) {
 	err := parseStream(bytes.NewReader(all[:len(all)-40]), func(*streamingEnvelope) error { n++; return nil })
 	if err == nil || n != 3 {
 		t.Errorf("got %v after %d envelopes, want an error after 3", err, n)
+	}
+}
+
+func TestGetStreamingEventsDebugLog(t *testing.T) {
+	t.Parallel()
+	parts := streamFixtures(t)
+	f := newFake(t, func(w http.ResponseWriter, r *http.Request, op string, body []byte) {
+		http.SetCookie(w, &http.Cookie{Name: "X-BackEndOverrideCookie", Value: "secret-backend~42"})
+		w.WriteHeader(200)
+		for _, p := range parts {
+			w.Write(p)
+			w.(http.Flusher).Flush()
+		}
+	})
+	path := t.TempDir() + "/sub/ews.log"
+	log, err := OpenDebugLog(path, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := f.client(Config{Debug: log})
+	n := 0
+	if err := c.GetStreamingEvents(context.Background(), nil, "a@contoso.com", []string{"s1"}, time.Minute, func(StreamResponse) { n++ }); err != nil {
+		t.Fatal(err)
+	}
+	log.Close()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := bytes.Count(b, []byte("GetStreamingEventsResponse ")); got != 4 || n != 4 {
+		t.Errorf("got %d envelopes in the log and %d delivered, want 4 and 4", got, n)
+	}
+	if !bytes.Contains(b, []byte("<m:GetStreamingEvents>")) || !bytes.Contains(b, []byte("<t:CreatedEvent>")) {
+		t.Errorf("log lacks the request or the events:\n%s", b)
+	}
+	if bytes.Contains(b, []byte("secret-backend")) {
+		t.Errorf("log holds the back-end cookie value")
 	}
 }

@@ -168,6 +168,11 @@ func (w *Watcher) runGroup(ctx context.Context, g Group, changed func(string)) e
 	}
 	st := &groupState{members: append([]string(nil), g.Members...)}
 	first := true
+	defer func() {
+		if ctx.Err() != nil {
+			w.unsubscribeAll(st, log)
+		}
+	}()
 	for ctx.Err() == nil {
 		if len(st.members) == 0 {
 			log.Warn("ews watch: no mailbox of the group can be subscribed")
@@ -212,8 +217,9 @@ func (w *Watcher) runGroup(ctx context.Context, g Group, changed func(string)) e
 		}
 		sort.Strings(ids)
 		started := time.Now()
-		delivered := false
-		err = w.Client.GetStreamingEvents(ctx, st.sess, st.members[0], ids, timeout, func(r StreamResponse) {
+		delivered, lost := false, false
+		streamCtx, endStream := context.WithCancel(ctx)
+		err = w.Client.GetStreamingEvents(streamCtx, st.sess, st.members[0], ids, timeout, func(r StreamResponse) {
 			for _, n := range r.Notifications {
 				mb, ok := st.subs[n.SubscriptionID]
 				if !ok {
@@ -238,11 +244,19 @@ func (w *Watcher) runGroup(ctx context.Context, g Group, changed func(string)) e
 				}
 				delete(st.subs, id)
 				st.pending = append(st.pending, mb)
+				lost = true
+			}
+			if lost {
+				endStream() // subscribe the lost ones again now, not in 30 minutes
 			}
 		})
+		endStream()
 		switch {
 		case ctx.Err() != nil:
 			return nil
+		case lost:
+			log.Info("ews watch: the server dropped subscriptions; subscribing again", "count", len(st.pending))
+			continue
 		case err == nil:
 			if delivered || time.Since(started) > 10*time.Second {
 				backoff = minB
@@ -297,6 +311,26 @@ func (w *Watcher) subscribePending(ctx context.Context, st *groupState, log *slo
 	}
 	st.pending = keep
 	return done, nil
+}
+
+// unsubscribeAll ends the group's subscriptions when the watch stops, so
+// that restarts do not pile up subscriptions against Exchange's limit of 20
+// per mailbox. It is best effort and bounded in time.
+func (w *Watcher) unsubscribeAll(st *groupState, log *slog.Logger) {
+	if st.sess == nil || len(st.subs) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for id, mb := range st.subs {
+		if err := w.Client.Unsubscribe(ctx, st.sess, mb, id); err != nil {
+			log.Debug("ews watch: unsubscribe failed", "mailbox", mb, "err", err)
+			if ctx.Err() != nil {
+				return
+			}
+		}
+	}
+	st.subs = map[string]string{}
 }
 
 func removeString(list []string, s string) []string {

@@ -76,6 +76,8 @@ type fakeStreaming struct {
 	conns    int
 	problems []string
 	lostOnce map[string]bool // anchors whose first connection reports ErrorSubscriptionNotFound
+	dropOnce map[string]bool // mailboxes whose subscription the first connection drops (ErrorSubscriptionIds)
+	unsubs   int
 }
 
 func (f *fakeStreaming) handle(w http.ResponseWriter, r *http.Request, op string, body []byte) {
@@ -103,6 +105,20 @@ func (f *fakeStreaming) handle(w http.ResponseWriter, r *http.Request, op string
 		}
 		f.conns++
 		ids := reSubID.FindAllStringSubmatch(string(body), -1)
+		for _, id := range ids {
+			mb := strings.Join(strings.Split(id[1], "-")[1:2], "")
+			if f.dropOnce[mb] {
+				delete(f.dropOnce, mb)
+				w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+				w.WriteHeader(200)
+				fmt.Fprint(w, envOpen+`<m:GetStreamingEventsResponse`+nsDecl+`><m:ResponseMessages><m:GetStreamingEventsResponseMessage ResponseClass="Error"><m:MessageText>The specified subscription was not found.</m:MessageText><m:ResponseCode>ErrorSubscriptionNotFound</m:ResponseCode><m:ErrorSubscriptionIds><m:SubscriptionId>`+id[1]+`</m:SubscriptionId></m:ErrorSubscriptionIds></m:GetStreamingEventsResponseMessage></m:ResponseMessages></m:GetStreamingEventsResponse>`+envClose)
+				w.(http.Flusher).Flush()
+				f.mu.Unlock()
+				<-r.Context().Done()
+				f.mu.Lock()
+				return
+			}
+		}
 		if f.lostOnce[anchor] {
 			delete(f.lostOnce, anchor)
 			writeReply(w, fixture(f.t, "msdocs/30-getstreamingevents-ref-error-connectionstatus-closed.xml"))
@@ -119,12 +135,15 @@ func (f *fakeStreaming) handle(w http.ResponseWriter, r *http.Request, op string
 		f.mu.Unlock()
 		<-r.Context().Done() // hold the connection open
 		f.mu.Lock()
+	case "Unsubscribe":
+		f.unsubs++
+		writeReply(w, fixture(f.t, "msdocs/32-unsubscribe-response.xml"))
 	}
 }
 
 func TestWatcher(t *testing.T) {
 	t.Parallel()
-	fs := &fakeStreaming{t: t, lostOnce: map[string]bool{"m3@contoso.com": true}}
+	fs := &fakeStreaming{t: t, lostOnce: map[string]bool{"m3@contoso.com": true}, dropOnce: map[string]bool{"m5@contoso.com": true}}
 	f := newFake(t, fs.handle)
 	c := f.client(Config{})
 	mbs := []string{"m5@contoso.com", "m1@contoso.com", "m4@contoso.com", "m2@contoso.com", "m3@contoso.com"}
@@ -135,15 +154,16 @@ func TestWatcher(t *testing.T) {
 	var mu sync.Mutex
 	seen := map[string]int{}
 	all := make(chan struct{})
+	closed := false
 	done := make(chan error, 1)
 	go func() {
 		done <- w.Watch(ctx, mbs, func(mb string) {
 			mu.Lock()
 			defer mu.Unlock()
 			seen[mb]++
-			if len(seen) == len(mbs) && seen["m3@contoso.com"] >= 2 && all != nil {
+			if len(seen) == len(mbs) && seen["m3@contoso.com"] >= 2 && seen["m5@contoso.com"] >= 2 && !closed {
 				close(all)
-				all = nil
+				closed = true
 			}
 		})
 	}()
@@ -162,13 +182,17 @@ func TestWatcher(t *testing.T) {
 	for _, p := range fs.problems {
 		t.Error(p)
 	}
-	// groups: m1,m2 | m3,m4 (lost once: a second connection) | m5
-	if fs.conns != 4 {
-		t.Errorf("got %d streaming connections, want 4 (3 groups, one reconnect)", fs.conns)
+	// groups: m1,m2 | m3,m4 (all lost once: a second connection) | m5
+	// (dropped once by ErrorSubscriptionIds: a second connection).
+	if fs.conns != 5 {
+		t.Errorf("got %d streaming connections, want 5 (3 groups, two reconnects)", fs.conns)
 	}
-	// m3 and m4 were subscribed twice (the lost group), the others once.
-	if fs.gen != 7 {
-		t.Errorf("got %d subscriptions, want 7", fs.gen)
+	// m3, m4 and m5 were subscribed twice, m1 and m2 once.
+	if fs.gen != 8 {
+		t.Errorf("got %d subscriptions, want 8", fs.gen)
+	}
+	if fs.unsubs != 5 {
+		t.Errorf("got %d Unsubscribe on stop, want 5 (one per live subscription)", fs.unsubs)
 	}
 }
 
