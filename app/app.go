@@ -40,6 +40,10 @@ type Options struct {
 	// Instance, when set, is an already acquired single-instance claim that
 	// Run takes over (and releases); when nil Run acquires one.
 	Instance *Instance
+	// KeyringRetry is how often Run retries a keyring that could not be
+	// read (locked, timed out, not yet started), so that unlocking it later
+	// is noticed without a restart; 20s when zero.
+	KeyringRetry time.Duration
 	// Now is the clock for Status.At (time.Now when nil).
 	Now func() time.Time
 }
@@ -95,6 +99,9 @@ func New(opts Options) (*App, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if opts.KeyringRetry <= 0 {
+		opts.KeyringRetry = 20 * time.Second
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -236,6 +243,37 @@ func (a *App) writeRegistration(tenantID, clientID, secret string) error {
 func (a *App) envSupplies(tenantID, clientID string) bool {
 	t, c, stored, err := a.Registration()
 	return err == nil && stored && t == tenantID && c == clientID
+}
+
+func (a *App) retryRegistration(ctx context.Context) {
+	t := time.NewTicker(a.opts.KeyringRetry)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		a.mu.Lock()
+		failing := a.reg.err != nil
+		a.mu.Unlock()
+		if !failing {
+			continue
+		}
+		reg := a.loadRegistration()
+		if reg.err != nil {
+			continue
+		}
+		a.mu.Lock()
+		a.reg = reg
+		a.publishLocked()
+		eng := a.opts.Engine
+		a.mu.Unlock()
+		a.log.Info("app: keyring readable again")
+		if eng != nil {
+			eng.Reload()
+		}
+	}
 }
 
 // Reload re-reads config.json and the registration (after `exocal config
@@ -428,6 +466,7 @@ func (a *App) Run(ctx context.Context) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	go a.retryRegistration(ctx)
 	engineDone := make(chan error, 1)
 	if a.opts.Engine != nil {
 		go func() { engineDone <- a.opts.Engine.Run(ctx) }()

@@ -482,3 +482,54 @@ func TestReloadRequestPicksUpChanges(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// unlockLater fails like a locked keyring until unlocked.
+type unlockLater struct {
+	*secrets.Memory
+	mu       sync.Mutex
+	unlocked bool
+}
+
+func (u *unlockLater) Get(ctx context.Context, p string) (secrets.Registration, error) {
+	u.mu.Lock()
+	ok := u.unlocked
+	u.mu.Unlock()
+	if !ok {
+		return secrets.Registration{}, &secrets.KeyringError{Reason: secrets.ReasonLocked, Err: errors.New("failed to unlock correct collection")}
+	}
+	return u.Memory.Get(ctx, p)
+}
+
+func TestKeyringUnlockedLaterIsNoticed(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.json")
+	if err := config.Save(path, validSettings(t)); err != nil {
+		t.Fatal(err)
+	}
+	store := &unlockLater{Memory: secrets.NewMemory()}
+	store.Memory.Set(context.Background(), secrets.DefaultProfile, secrets.Registration{TenantID: tenant, ClientID: client, ClientSecret: secret})
+	a, err := New(Options{ConfigPath: path, Secrets: store, SocketPath: filepath.Join(dir, "s.sock"), KeyringRetry: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, unsub := a.Subscribe()
+	defer unsub()
+	if st := <-ch; st.State != StateError || !strings.Contains(st.Err, "locked") {
+		t.Fatalf("got %v %q, want the locked-keyring error", st.State, st.Err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go a.Run(ctx)
+	store.mu.Lock()
+	store.unlocked = true
+	store.mu.Unlock()
+	select {
+	case st := <-ch:
+		if st.State != StateIdle {
+			t.Errorf("got %v %q, want idle once the keyring is unlocked", st.State, st.Err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("unlocking the keyring was not noticed")
+	}
+}
