@@ -54,6 +54,15 @@ type Options struct {
 // ErrNoDisplay is returned by Run when there is no X display to open a window on.
 var ErrNoDisplay = errors.New("ui: DISPLAY is not set, so ExoCal cannot open its window; start it from a desktop session, or use 'exocal run' for a headless sync")
 
+// CheckDisplay returns ErrNoDisplay when there is no X display to open a
+// window on (opening one would panic).
+func CheckDisplay() error {
+	if os.Getenv("DISPLAY") == "" {
+		return ErrNoDisplay
+	}
+	return nil
+}
+
 // refresh is how often the tray's "· 2 min ago" is brought up to date.
 const refresh = 30 * time.Second
 
@@ -64,8 +73,8 @@ func Run(core Core, opts Options) error {
 	if log == nil {
 		log = slog.Default()
 	}
-	if os.Getenv("DISPLAY") == "" {
-		return ErrNoDisplay
+	if err := CheckDisplay(); err != nil {
+		return err
 	}
 	fyneapp.SetMetadata(fyne.AppMetadata{
 		ID: AppID, Name: AppName, Version: Version, Build: Build, Icon: assets.AppIcon,
@@ -128,6 +137,7 @@ func newShell(a fyne.App, desk desktop.App, core Core, log *slog.Logger) *shell 
 			Resume:     core.Resume,
 			Settings:   s.settings.Show,
 			OpenFolder: s.openFolder,
+			Quit:       a.Quit,
 		})
 		// Until the first snapshot arrives the tray says "not set up".
 		s.tray.Show(tray.Build(app.Status{}, s.now()))

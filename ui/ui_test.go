@@ -46,7 +46,7 @@ type fakeDesk struct {
 func (d *fakeDesk) SetSystemTrayMenu(m *fyne.Menu) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.menus = append(d.menus, m)
+	d.menus = append(d.menus, fyne.NewMenu(m.Label, append([]*fyne.MenuItem(nil), m.Items...)...)) // Show reuses m
 }
 func (d *fakeDesk) SetSystemTrayIcon(fyne.Resource) {}
 func (d *fakeDesk) SetSystemTrayWindow(fyne.Window) {}

@@ -121,6 +121,8 @@ type Form struct {
 	// with the same value again saves it anyway.
 	guidSecret string
 
+	form    *fyne.Container
+	scroll  *container.Scroll
 	content fyne.CanvasObject
 }
 
@@ -185,11 +187,11 @@ func NewForm(store Store, parent fyne.Window, done func()) *Form {
 	), "window_past_days", "window_future_days")
 	row("Privacy", f.privacy, "privacy")
 
-	form := container.New(layout.NewFormLayout(), rows...)
+	f.form = container.New(layout.NewFormLayout(), rows...)
+	f.scroll = container.NewVScroll(container.NewPadded(f.form))
 	buttons := container.NewHBox(layout.NewSpacer(), f.cancel, f.ok)
 	f.content = container.NewBorder(nil,
-		container.NewVBox(f.general, buttons), nil, nil,
-		container.NewVScroll(container.NewPadded(form)))
+		container.NewPadded(container.NewVBox(f.general, buttons)), nil, nil, f.scroll)
 	return f
 }
 
@@ -361,6 +363,16 @@ func (f *Form) clearErrors() {
 	}
 	f.general.SetText("")
 	f.general.Hide()
+	f.relayout()
+}
+
+// relayout makes room for the messages shown (or hidden) under the fields.
+func (f *Form) relayout() {
+	f.form.Refresh()
+	f.scroll.Refresh()
+	if c, ok := f.content.(*fyne.Container); ok {
+		c.Refresh()
+	}
 }
 
 // showErrors puts each message under its field; messages for keys the form
@@ -380,6 +392,7 @@ func (f *Form) showErrors(es config.Errors) {
 		msg = "Not saved: " + strings.Join(other, " ")
 	}
 	f.showGeneral(msg)
+	f.relayout()
 }
 
 func plural(n int, one, many string) string {
@@ -392,6 +405,7 @@ func plural(n int, one, many string) string {
 func (f *Form) showGeneral(msg string) {
 	f.general.SetText(msg)
 	f.general.Show()
+	f.relayout()
 }
 
 // Message returns the message shown under the field with the JSON key, or

@@ -21,7 +21,7 @@ func NewWindow(a fyne.App, store Store, onHide func()) *Window {
 	w := &Window{win: a.NewWindow(Title), onHide: onHide}
 	w.form = NewForm(store, w.win, w.Hide)
 	w.win.SetContent(w.form.Content())
-	w.win.Resize(fyne.NewSize(720, 760))
+	w.win.Resize(fyne.NewSize(720, 680))
 	w.win.SetCloseIntercept(w.form.Cancel)
 	return w
 }

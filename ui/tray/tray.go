@@ -15,6 +15,9 @@ import (
 type Actions struct {
 	SyncNow, Pause, Resume, Settings func()
 	OpenFolder                       func(dir string)
+	// Quit must be set: Fyne fills in a nil Quit action only after the
+	// systray has copied the nil (fyne 2.7 refreshSystray), so it would do nothing.
+	Quit func()
 }
 
 // Icon returns the tray icon for a state.
@@ -49,7 +52,7 @@ func menuItems(items []Item, dir string, act Actions) []*fyne.MenuItem {
 		mi := fyne.NewMenuItem(it.Label, action(it.Action, dir, act))
 		mi.Disabled = !it.Enabled
 		if it.Action == ActQuit {
-			mi.IsQuit = true // Fyne supplies the action: quit the app
+			mi.IsQuit = true // keeps Fyne from adding a second Quit
 		}
 		if len(it.Children) > 0 {
 			mi.ChildMenu = fyne.NewMenu(it.Label, menuItems(it.Children, dir, act)...)
@@ -69,6 +72,8 @@ func action(a Action, dir string, act Actions) func() {
 		return act.Resume
 	case ActSettings:
 		return act.Settings
+	case ActQuit:
+		return act.Quit
 	case ActOpenFolder:
 		if act.OpenFolder != nil {
 			return func() { act.OpenFolder(dir) }
@@ -82,6 +87,11 @@ type Tray struct {
 	desk desktop.App
 	act  Actions
 	last *Model
+	// menu is the one *fyne.Menu handed to the tray, its Items replaced on
+	// each Show: fyne 2.7 refreshes the tray once more when it becomes
+	// ready, with the menu it was first given, which would bring back a
+	// stale snapshot if each Show passed a new menu.
+	menu *fyne.Menu
 }
 
 // New returns a Tray that draws into desk's system tray.
@@ -95,7 +105,13 @@ func (t *Tray) Show(m Model) {
 	if t.last != nil && reflect.DeepEqual(*t.last, m) {
 		return
 	}
-	t.desk.SetSystemTrayMenu(Menu(m, t.act))
+	fresh := Menu(m, t.act)
+	if t.menu == nil {
+		t.menu = fresh
+	} else {
+		t.menu.Items = fresh.Items
+	}
+	t.desk.SetSystemTrayMenu(t.menu)
 	if t.last == nil || t.last.Icon != m.Icon {
 		t.desk.SetSystemTrayIcon(Icon(m.Icon))
 	}

@@ -10,11 +10,15 @@ import (
 )
 
 type fakeDesk struct {
-	menus []*fyne.Menu
+	given []*fyne.Menu // the menu objects handed over
+	menus []*fyne.Menu // copies of their items at the time
 	icons []fyne.Resource
 }
 
-func (d *fakeDesk) SetSystemTrayMenu(m *fyne.Menu)    { d.menus = append(d.menus, m) }
+func (d *fakeDesk) SetSystemTrayMenu(m *fyne.Menu) {
+	d.given = append(d.given, m)
+	d.menus = append(d.menus, fyne.NewMenu(m.Label, append([]*fyne.MenuItem(nil), m.Items...)...))
+}
 func (d *fakeDesk) SetSystemTrayIcon(r fyne.Resource) { d.icons = append(d.icons, r) }
 func (d *fakeDesk) SetSystemTrayWindow(fyne.Window)   {}
 
@@ -36,16 +40,17 @@ func TestMenuActions(t *testing.T) {
 		Resume:     func() { got = append(got, "resume") },
 		Settings:   func() { got = append(got, "settings") },
 		OpenFolder: func(dir string) { got = append(got, "open "+dir) },
+		Quit:       func() { got = append(got, "quit") },
 	}
 	m := Menu(Build(app.Status{State: app.StateIdle, ExportDir: "/srv/ics"}, now), act)
-	for _, l := range []string{LabelSyncNow, LabelPause, LabelOpenFolder, LabelSettings} {
+	for _, l := range []string{LabelSyncNow, LabelPause, LabelOpenFolder, LabelSettings, LabelQuit} {
 		it := find(m, l)
 		if it == nil || it.Action == nil {
 			t.Fatalf("item %q: got no action, want one", l)
 		}
 		it.Action()
 	}
-	want := "sync,pause,open /srv/ics,settings"
+	want := "sync,pause,open /srv/ics,settings,quit"
 	if s := join(got); s != want {
 		t.Errorf("got %q, want %q", s, want)
 	}
@@ -94,6 +99,11 @@ func TestTrayShow(t *testing.T) {
 	}
 	if got := d.menus[1].Items[0].Label; got != LabelPaused {
 		t.Errorf("first label after pause: got %q, want %q", got, LabelPaused)
+	}
+	// Fyne refreshes the tray with the first menu object once it is ready;
+	// that object must carry the latest items.
+	if d.given[0] != d.given[1] || d.given[0].Items[0].Label != LabelPaused {
+		t.Errorf("got a new menu object per Show (first now says %q), want one object with the latest items", d.given[0].Items[0].Label)
 	}
 }
 

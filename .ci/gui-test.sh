@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# gui-test.sh BINARY — run the real ExoCal tray app under Xvfb, inside a private D-Bus session with a
+# throw-away unlocked gnome-keyring, and drive it from outside as a tray host would:
+#   1. unconfigured: the tray's first menu line (read over D-Bus, com.canonical.dbusmenu) says
+#      "Not set up — open Settings" and the settings window is open;
+#   2. a second launch exits 0 and brings the first instance's window forward (no second tray item);
+#   3. "Quit" clicked over D-Bus ends the app with exit status 0;
+#   4. configured (pre-made config.json + EXOCAL_* registration): clicking "Pause" over D-Bus turns the
+#      first line into "Paused", "Resume" turns it back;
+#   5. the secret is in none of: config file, logs, /proc/<pid>/cmdline.
+# env SCREENSHOT=path.png  save the settings window (configured, with --settings) as a PNG.
+#
+# Needs: xvfb dbus libglib2.0-bin gnome-keyring libsecret-tools imagemagick (import).
+# No TTY, no stdin, no window manager, no tray host.
+set -euo pipefail
+
+if [ -z "${EXOCAL_GUI_TEST_SESSION:-}" ]; then
+  export EXOCAL_GUI_TEST_SESSION=1
+  here=$(cd "$(dirname "$0")" && pwd)
+  # A private bus with a real Secret Service; the bus has no DISPLAY (no keyring prompt ever).
+  exec "$here/keyring-session.sh" "$(readlink -f "$0")" "$@"
+fi
+
+BIN=$(readlink -f "${1:?usage: gui-test.sh BINARY}")
+export LANG=C    # LANG=C.UTF-8 makes Fyne log "Error parsing user locale C"
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+log=/dev/null
+fail() { echo "FAIL: $*" >&2; echo "--- app log ($log):" >&2; cat "$log" >&2 || true; exit 1; }
+
+# Xvfb on a free display; -displayfd prints the display number once it accepts clients.
+Xvfb -displayfd 3 -screen 0 1024x800x24 -nolisten tcp 3>"$tmp/display" >"$tmp/xvfb.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do [ -s "$tmp/display" ] && break; sleep 0.1; done
+[ -s "$tmp/display" ] || fail "Xvfb did not start: $(cat "$tmp/xvfb.log")"
+export DISPLAY=":$(head -1 "$tmp/display")"
+
+# Isolated configuration; XDG_DATA_HOME (the keyring's) and XDG_RUNTIME_DIR (the single-instance
+# socket) come from keyring-session.sh.
+export XDG_CONFIG_HOME="$tmp/config" XDG_CACHE_HOME="$tmp/cache"
+mkdir -p "$XDG_CONFIG_HOME" "$XDG_CACHE_HOME"
+unset EXOCAL_TENANT_ID EXOCAL_CLIENT_ID EXOCAL_CLIENT_SECRET
+
+has_owner() {
+  gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
+    --method org.freedesktop.DBus.NameHasOwner "$1" 2>/dev/null | grep -q true
+}
+layout() { # the whole menu; "--" keeps gdbus from reading -1 as an option
+  LC_ALL=C.UTF-8 gdbus call --session --dest "$NAME" --object-path /StatusNotifierMenu \
+    --method com.canonical.dbusmenu.GetLayout -- 0 -1 '[]' 2>/dev/null
+}
+# "<id>\t<label>" of every labelled item, in order (ids change on each menu rebuild).
+items() {
+  layout | grep -o "<([0-9]*, {[^}]*'label': <'[^']*'>" |
+    sed -E "s/^<\(([0-9]+), .*'label': <'([^']*)'>$/\1\t\2/" || true
+}
+first_label() { items | head -1 | cut -f2; }
+wait_other() { # wait_other <label> <timeout-s>: wait until the first line is set and differs from <label>
+  local not=$1 deadline=$((SECONDS + $2)) got=""
+  while [ $SECONDS -lt $deadline ]; do
+    got=$(first_label)
+    [ -n "$got" ] && [ "$got" != "$not" ] && { echo "OK first tray line: '$got'"; return 0; }
+    kill -0 "$APID" 2>/dev/null || fail "app exited"
+    sleep 0.2
+  done
+  fail "first tray line: got '$got', want anything but '$not'"
+}
+wait_label() { # wait_label <label> <timeout-s>
+  local want=$1 deadline=$((SECONDS + $2)) got=""
+  while [ $SECONDS -lt $deadline ]; do
+    got=$(first_label)
+    [ "$got" = "$want" ] && { echo "OK first tray line: '$got'"; return 0; }
+    kill -0 "$APID" 2>/dev/null || fail "app exited"
+    sleep 0.2
+  done
+  fail "first tray line: got '$got', want '$want'"
+}
+click() { # click <label>: send dbusmenu Event(id, "clicked") for the item with that label
+  local id
+  id=$(items | awk -F'\t' -v l="$1" '$2 == l { print $1; exit }')
+  [ -n "$id" ] || fail "no tray item '$1' in: $(items | cut -f2 | tr '\n' '|')"
+  LC_ALL=C.UTF-8 gdbus call --session --dest "$NAME" --object-path /StatusNotifierMenu \
+    --method com.canonical.dbusmenu.Event "$id" clicked '<int32 0>' 0 >/dev/null
+}
+start_app() { # start_app <log> [args...]
+  log=$1; shift
+  "$BIN" "$@" >"$log" 2>&1 &
+  APID=$!
+  pids=("$APID" "${pids[@]}")
+  NAME="org.kde.StatusNotifierItem-$APID-1"
+  for _ in $(seq 300); do has_owner "$NAME" && break; kill -0 "$APID" 2>/dev/null || fail "app exited"; sleep 0.1; done
+  has_owner "$NAME" || fail "$NAME never appeared on the session bus"
+}
+window_shown() { # the settings window is mapped on the X screen
+  for _ in $(seq 100); do
+    import -display "$DISPLAY" -window "ExoCal Settings" "$tmp/win.png" 2>/dev/null && return 0
+    sleep 0.2
+  done
+  return 1
+}
+
+# 1) Unconfigured: first line and the settings window.
+start_app "$tmp/app1.log"
+wait_label "Not set up — open Settings" 30
+window_shown || fail "the settings window did not open although ExoCal is not set up"
+echo "OK settings window open at start (not configured)"
+
+# 2) A second launch: exit 0, the first instance is activated, no second tray item.
+"$BIN" >"$tmp/second.log" 2>&1 || fail "second launch: exit $?: $(cat "$tmp/second.log")"
+grep -q "already running" "$tmp/second.log" || fail "second launch said: $(cat "$tmp/second.log")"
+for _ in $(seq 50); do grep -q "activated by a second launch" "$log" && break; sleep 0.1; done
+grep -q "activated by a second launch" "$log" || fail "the running instance was not activated"
+n=$(gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
+  --method org.freedesktop.DBus.ListNames | grep -o "org.kde.StatusNotifierItem-[0-9]*-1" | sort -u | wc -l)
+[ "$n" = 1 ] || fail "tray items on the bus: got $n, want 1"
+echo "OK second launch: $(head -1 "$tmp/second.log")"
+
+# 3) Quit from the tray menu.
+click "Quit"
+for _ in $(seq 100); do kill -0 "$APID" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$APID" 2>/dev/null && fail "Quit clicked over D-Bus, but the app still runs"
+wait "$APID" || fail "after Quit: exit status $?, want 0"
+echo "OK Quit over D-Bus: exit 0"
+
+# 4) Configured: a pre-made config.json and the registration in the environment. The endpoints are
+#    a closed loopback port: whatever syncing the app tries stays on this machine. The first line is
+#    whatever the configured state is (no sync engine yet: "Ready — waiting for the first sync").
+secret="gui-test~Secret.$RANDOM$RANDOM.value"
+mkdir -p "$XDG_CONFIG_HOME/exocal"
+cat >"$XDG_CONFIG_HOME/exocal/config.json" <<JSON
+{"version": 1, "sync_type": "ews", "user": "admin@contoso.com", "exchange_server": "external",
+ "supported_account": "single", "max_subscriptions_per_connection": 200,
+ "mailboxes": ["alice@contoso.com", "room1@contoso.com"], "export_dir": "$tmp/calendars",
+ "window_past_days": 30, "window_future_days": 365, "poll_interval": "5m0s", "privacy": "full",
+ "authority_host": "http://127.0.0.1:9", "ews_url": "http://127.0.0.1:9/EWS/Exchange.asmx"}
+JSON
+export EXOCAL_TENANT_ID=contoso.onmicrosoft.com EXOCAL_CLIENT_ID=2f6a1c4e-8b1d-4c1e-9a53-6d0e7f4b2a91
+export EXOCAL_CLIENT_SECRET=$secret
+args=()
+[ -n "${SCREENSHOT:-}" ] && args=(gui --settings)
+FYNE_THEME=light start_app "$tmp/app2.log" "${args[@]}"   # light: the screenshot is for the README
+wait_other "Not set up — open Settings" 30
+if [ -n "${SCREENSHOT:-}" ]; then
+  window_shown || fail "--settings: the settings window did not open"
+  sleep 1   # let it finish drawing
+  import -display "$DISPLAY" -window "ExoCal Settings" "$SCREENSHOT"
+  echo "OK screenshot of the settings window -> $SCREENSHOT ($(identify -format '%wx%h' "$SCREENSHOT"))"
+fi
+click "Pause"
+wait_label "Paused" 10
+click "Resume"
+wait_other "Paused" 10
+
+# 5) The secret never reaches a file, a log or the command line.
+grep -qF "$secret" "$XDG_CONFIG_HOME/exocal/config.json" && fail "the secret is in config.json"
+grep -qF "$secret" "$log" && fail "the secret is in the log"
+tr '\0' ' ' <"/proc/$APID/cmdline" | grep -qF "$secret" && fail "the secret is on the command line"
+grep -rqF "$secret" "$XDG_CONFIG_HOME" "$XDG_CACHE_HOME" && fail "the secret is in a file under the XDG dirs"
+echo "OK the secret is in no file, log or argv"
+
+click "Quit"
+for _ in $(seq 100); do kill -0 "$APID" 2>/dev/null || break; sleep 0.1; done
+wait "$APID" || fail "after Quit: exit status $?, want 0"
+echo "PASS gui-test"

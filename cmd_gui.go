@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/exocal/exocal/app"
+	"github.com/exocal/exocal/ui"
+)
+
+func init() {
+	register(command{name: "gui", summary: "the tray app (the default when no command is given)", run: runGUI})
+}
+
+// runGUI runs the tray app. A second launch does not start a second
+// instance: it asks the running one to bring its settings window forward
+// and exits 0.
+func runGUI(args []string) int {
+	fs := flag.NewFlagSet("exocal gui", flag.ContinueOnError)
+	showSettings := fs.Bool("settings", false, "open the settings window at start")
+	verbose := fs.Bool("v", false, "debug logging")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitSetup
+	}
+	log := newServiceLogger(*verbose)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	in, err := app.Acquire(ctx, "")
+	if errors.Is(err, app.ErrAlreadyRunning) {
+		pid, aerr := app.Activate(ctx, "")
+		if aerr != nil {
+			fmt.Fprintf(os.Stderr, "exocal: %s, but it did not answer (%v); quit it or end that process, then start ExoCal again.\n", trimPkg(err), trimPkg(aerr))
+			return exitSetup
+		}
+		fmt.Printf("ExoCal is already running (pid %d); its settings window was brought forward.\n", pid)
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "exocal: %s.\n", trimPkg(err))
+		return exitSetup
+	}
+	if err := ui.CheckDisplay(); err != nil { // before the keyring: without a display nothing else matters
+		in.Release()
+		fmt.Fprintf(os.Stderr, "exocal: %s.\n", trimPkg(err))
+		return exitSetup
+	}
+
+	opts, err := app.DefaultOptions(log)
+	if err != nil {
+		in.Release()
+		fmt.Fprintf(os.Stderr, "exocal: %s.\n", trimPkg(err))
+		return exitSetup
+	}
+	opts.Instance = in // Run releases it
+	core, err := app.New(opts)
+	if err != nil {
+		in.Release()
+		fmt.Fprintf(os.Stderr, "exocal: %s.\n", trimPkg(err))
+		return exitSetup
+	}
+	runDone := make(chan error, 1)
+	go func() { runDone <- core.Run(ctx) }()
+
+	uiErr := ui.Run(core, ui.Options{ShowSettings: *showSettings, Log: log})
+	cancel()
+	if err := <-runDone; err != nil {
+		log.Error("app stopped", "err", err)
+	}
+	if uiErr != nil {
+		fmt.Fprintf(os.Stderr, "exocal: %s.\n", trimPkg(uiErr))
+		return exitSetup
+	}
+	return exitOK
+}
+
+// trimPkg drops the "pkg: " prefix and the final period of an error, for
+// a sentence to people.
+func trimPkg(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, ": "); i > 0 && !strings.Contains(msg[:i], " ") {
+		msg = msg[i+2:]
+	}
+	return strings.TrimSuffix(msg, ".")
+}
