@@ -136,6 +136,33 @@ func IsEWSBlocked(err error) bool {
 	return ok && e.HTTPStatus == http.StatusForbidden && e.PolicyReason != ""
 }
 
+// BlockKind says why a tenant blocks EWS.
+type BlockKind int
+
+const (
+	NotBlocked        BlockKind = iota
+	BlockedOther                // a policy reason that names neither case
+	BlockedDisabled             // EWSEnabled is false for the tenant or user
+	BlockedNotAllowed           // the app is not in EWSAllowedAppIDs
+)
+
+// EWSBlockKindOf classifies a blocked call by its X-EWS-Policy-Reason.
+// Microsoft's exact wording is not documented, so the reason is matched
+// loosely: one mentioning "allow" (EwsAllowedAppIDs, allow list) is
+// BlockedNotAllowed, one mentioning "disabl" is BlockedDisabled.
+func EWSBlockKindOf(err error) BlockKind {
+	r := strings.ToLower(EWSBlockReason(err))
+	switch {
+	case !IsEWSBlocked(err):
+		return NotBlocked
+	case strings.Contains(r, "allow"):
+		return BlockedNotAllowed
+	case strings.Contains(r, "disabl"):
+		return BlockedDisabled
+	}
+	return BlockedOther
+}
+
 // EWSBlockReason is the X-EWS-Policy-Reason of a blocked call ("" if err is
 // not one). The value is Exchange's own word; callers match it
 // case-insensitively: a reason mentioning "allow" (the app is not in

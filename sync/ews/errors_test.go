@@ -43,8 +43,8 @@ func TestErrorPredicates(t *testing.T) {
 			preds{auth: true, consent: true, permanent: true}, nil},
 		{"401 plain", 401, nil, nil, preds{auth: true, permanent: true}, nil},
 		{"403 EWS blocked", 403, map[string]string{"X-EWS-Policy-Reason": "AppNotInAllowList"}, nil, preds{permanent: true, blocked: true}, func(t *testing.T, e *Error) {
-			if e.PolicyReason != "AppNotInAllowList" {
-				t.Errorf("got PolicyReason %q", e.PolicyReason)
+			if e.PolicyReason != "AppNotInAllowList" || EWSBlockKindOf(e) != BlockedNotAllowed {
+				t.Errorf("got PolicyReason %q kind %v", e.PolicyReason, EWSBlockKindOf(e))
 			}
 		}},
 		{"403 without policy", 403, nil, nil, preds{permanent: true}, nil},

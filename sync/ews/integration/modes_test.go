@@ -16,10 +16,11 @@ func TestTenantModes(t *testing.T) {
 		fault emulator.FaultKind
 		check func(error) bool
 		what  string
+		kind  ews.BlockKind
 	}{
-		{emulator.ModeEWSDisabled, "", ews.IsEWSBlocked, "IsEWSBlocked"},
-		{emulator.ModeNotAllowlisted, "", ews.IsEWSBlocked, "IsEWSBlocked"},
-		{"", emulator.FaultRevoke, ews.IsAuth, "IsAuth"},
+		{emulator.ModeEWSDisabled, "", ews.IsEWSBlocked, "IsEWSBlocked", ews.BlockedDisabled},
+		{emulator.ModeNotAllowlisted, "", ews.IsEWSBlocked, "IsEWSBlocked", ews.BlockedNotAllowed},
+		{"", emulator.FaultRevoke, ews.IsAuth, "IsAuth", ews.NotBlocked},
 	}
 	reasons := map[string]bool{}
 	for _, tt := range tests {
@@ -34,6 +35,9 @@ func TestTenantModes(t *testing.T) {
 			_, err := e.c.GetFolder(context.Background(), nil, e.ten.Mailboxes()[0])
 			if !tt.check(err) || !ews.IsPermanent(err) {
 				t.Fatalf("got %v, want %s and permanent", err, tt.what)
+			}
+			if k := ews.EWSBlockKindOf(err); k != tt.kind {
+				t.Errorf("got block kind %v, want %v", k, tt.kind)
 			}
 			if r := ews.EWSBlockReason(err); r != "" {
 				reasons[r] = true
