@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -113,6 +114,10 @@ func (c *capture) wrap(h http.Handler) http.Handler {
 			x.contentType = cw.Header().Get("Content-Type")
 			x.streaming = x.op == "GetStreamingEvents"
 			x.responseIsSOAP = strings.HasPrefix(x.contentType, "text/xml") && cw.buf.Len() > 0
+			if cl := cw.Header().Get("Content-Length"); cl != "" && cl != strconv.Itoa(cw.buf.Len()) {
+				// A deliberately truncated answer (FaultTruncate).
+				x.responseIsSOAP = false
+			}
 			os.WriteFile(x.respFile, cw.buf.Bytes(), 0o600)
 			c.mu.Lock()
 			c.ex = append(c.ex, x)
