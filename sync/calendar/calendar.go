@@ -27,9 +27,34 @@ func DateOf(t time.Time) Date {
 	return Date{y, m, d}
 }
 
-// In returns midnight at the start of d in loc.
-func (d Date) In(loc *time.Location) time.Time {
-	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, loc)
+// In returns midnight at the start of d in loc (see At for a midnight a
+// DST change skips).
+func (d Date) In(loc *time.Location) time.Time { return d.At(0, loc) }
+
+// At returns the instant of wall-clock time clock (since midnight) on d in
+// loc, the way Exchange and RFC 5545 resolve the two special cases: a wall
+// time a DST change skips is taken with the offset before the change (so
+// 02:30 on a spring-forward night at 02:00 is 03:30 in summer time), and
+// one a DST change repeats is its first occurrence. (time.Date leaves both
+// unspecified, and in practice answers differently east and west of UTC.)
+func (d Date) At(clock time.Duration, loc *time.Location) time.Time {
+	wall := time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC).Add(clock)
+	// The offsets in effect around wall (a day either side covers any
+	// real zone's offset).
+	_, before := wall.Add(-26 * time.Hour).In(loc).Zone()
+	_, after := wall.Add(26 * time.Hour).In(loc).Zone()
+	var best time.Time
+	for _, off := range []int{before, after} {
+		t := wall.Add(-time.Duration(off) * time.Second).In(loc)
+		if _, o := t.Zone(); o == off && (best.IsZero() || t.Before(best)) {
+			best = t
+		}
+	}
+	if best.IsZero() {
+		// A skipped wall time: take it with the offset before the change.
+		best = wall.Add(-time.Duration(before) * time.Second).In(loc)
+	}
+	return best
 }
 
 // IsZero reports whether d is the zero Date.

@@ -113,6 +113,8 @@ func (e *Event) SeriesStarts(yield func(start, end time.Time) bool) {
 	}
 	loc := e.TimeZone.Location()
 	ls := e.Start.In(loc)
+	clock := time.Duration(ls.Hour())*time.Hour + time.Duration(ls.Minute())*time.Minute +
+		time.Duration(ls.Second())*time.Second + time.Duration(ls.Nanosecond())
 	dur := e.End.Sub(e.Start)
 	days := 0
 	if e.AllDay {
@@ -125,7 +127,7 @@ func (e *Event) SeriesStarts(yield func(start, end time.Time) bool) {
 		if e.AllDay {
 			return d.In(loc), d.AddDays(days).In(loc)
 		}
-		s := time.Date(d.Year, d.Month, d.Day, ls.Hour(), ls.Minute(), ls.Second(), ls.Nanosecond(), loc)
+		s := d.At(clock, loc)
 		return s, s.Add(dur)
 	}
 	n := 0

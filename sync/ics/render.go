@@ -33,6 +33,58 @@ func Render(w io.Writer, mailbox string, events []calendar.Event, opts Options) 
 // zoneUse collects the zones a file uses and the years it needs them for.
 type zoneUse struct {
 	zones map[string]*usedZone
+	gaps  map[string][][2]time.Duration // TZID → wall-clock windows DST skips
+}
+
+// gapAt reports whether the wall-clock time c of day falls in a window a
+// DST change of rz skips in some year from 1970 to 2100.
+func (u *zoneUse) gapAt(rz calendar.ResolvedZone, c time.Duration) bool {
+	if rz.Kind == calendar.ZoneUTC {
+		return false
+	}
+	ws, ok := u.gaps[rz.TZID]
+	if !ok {
+		ws = gapWindows(rz.Location)
+		u.gaps[rz.TZID] = ws
+	}
+	for _, w := range ws {
+		if c >= w[0] && c < w[1] || w[1] > 24*time.Hour && c < w[1]-24*time.Hour {
+			return true
+		}
+	}
+	return false
+}
+
+func gapWindows(loc *time.Location) [][2]time.Duration {
+	var ws [][2]time.Duration
+	seen := map[[2]time.Duration]bool{}
+	begin := time.Date(minZoneYear, 1, 1, 0, 0, 0, 0, loc)
+	stop := time.Date(maxZoneYear, 1, 1, 0, 0, 0, 0, loc)
+	for _, tr := range transitionsBetween(loc, begin, stop) {
+		if tr.to > tr.from {
+			start := clockOf(tr.local)
+			w := [2]time.Duration{start, start + time.Duration(tr.to-tr.from)*time.Second}
+			if !seen[w] {
+				seen[w] = true
+				ws = append(ws, w)
+			}
+		}
+	}
+	return ws
+}
+
+// horizonOf is how far ahead a never-ending series has instances listed
+// explicitly (February RDATEs, DST-gap overrides).
+func horizonOf(e *calendar.Event, start time.Time) time.Time {
+	return time.Date(max(start.Year(), e.LastModified.Year())+rdateYears, 1, 1, 0, 0, 0, 0, time.UTC)
+}
+
+// durationValue formats a non-negative length as an RFC 5545 duration.
+func durationValue(d time.Duration) string {
+	if d <= 0 {
+		return "PT0S"
+	}
+	return triggerValue(-d)
 }
 
 type usedZone struct {
@@ -67,7 +119,7 @@ func render(buf *bytes.Buffer, mailbox string, events []calendar.Event, opts Opt
 	cal.Props.Set(&ical.Prop{Name: ical.PropCalendarScale, Params: ical.Params{}, Value: "GREGORIAN"})
 	cal.Props.Set(textProp("X-WR-CALNAME", mailbox))
 
-	use := &zoneUse{zones: map[string]*usedZone{}}
+	use := &zoneUse{zones: map[string]*usedZone{}, gaps: map[string][][2]time.Duration{}}
 	var vevents []vevent
 	for i := range events {
 		vs, err := renderEvent(&events[i], opts, use)
@@ -117,6 +169,31 @@ func render(buf *bytes.Buffer, mailbox string, events []calendar.Event, opts Opt
 type timeSpec struct {
 	rz     calendar.ResolvedZone
 	allDay bool
+	// clock is a series' local time of day: an instance whose wall time
+	// does not exist (skipped by a DST change) is written as the nominal
+	// time the RRULE generates, not as the instant's shifted wall time.
+	clock *time.Duration
+}
+
+// nominal returns the wall-clock value the recurrence gives t when t is
+// an instance moved by a DST gap, and ok=false otherwise.
+func (ts timeSpec) nominal(t time.Time) (string, bool) {
+	if ts.clock == nil || ts.allDay || ts.rz.Kind == calendar.ZoneUTC {
+		return "", false
+	}
+	lt := t.In(ts.rz.Location)
+	c := *ts.clock
+	if clockOf(lt) == c {
+		return "", false // the wall time exists
+	}
+	if n := calendar.DateOf(lt).At(c, ts.rz.Location); !n.Equal(t) {
+		return "", false // not an instance of the series moved by a gap
+	}
+	return time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, time.UTC).Add(c).Format(localFormat), true
+}
+
+func clockOf(t time.Time) time.Duration {
+	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute + time.Duration(t.Second())*time.Second
 }
 
 func (ts timeSpec) prop(name string, t time.Time) *ical.Prop {
@@ -129,7 +206,11 @@ func (ts timeSpec) prop(name string, t time.Time) *ical.Prop {
 		p.Value = t.UTC().Format(utcFormat)
 	default:
 		p.Params.Set(ical.ParamTimezoneID, ts.rz.TZID)
-		p.Value = t.In(ts.rz.Location).Format(localFormat)
+		if v, ok := ts.nominal(t); ok {
+			p.Value = v
+		} else {
+			p.Value = t.In(ts.rz.Location).Format(localFormat)
+		}
 	}
 	return p
 }
@@ -169,15 +250,33 @@ func renderEvent(e *calendar.Event, opts Options, use *zoneUse) ([]vevent, error
 	masterHidden := hidden(e.Sensitivity)
 	if r := e.Recurrence; r != nil {
 		_, ok := r.FirstDate()
+		seriesTS := startTS
+		if !e.AllDay {
+			c := clockOf(e.Start.In(rz.Location))
+			seriesTS.clock = &c
+		}
+		skip := map[int64]bool{}
+		for _, d := range e.DeletedOccurrences {
+			skip[d.UnixNano()] = true
+		}
+		for _, m := range e.ModifiedOccurrences {
+			skip[m.OriginalStart.UnixNano()] = true
+		}
 		if ok {
 			e.SeriesStarts(func(s, en time.Time) bool { start, end = s, en; return false })
 			comp := baseEvent(e, uid, opts, masterHidden)
-			comp.Props.Set(startTS.prop(ical.PropDateTimeStart, start))
-			comp.Props.Set(endTS.prop(ical.PropDateTimeEnd, endOrNext(start, end, e.AllDay, rz)))
+			comp.Props.Set(seriesTS.prop(ical.PropDateTimeStart, start))
+			if _, gap := seriesTS.nominal(start); gap {
+				// DTSTART's wall time does not exist: readers disagree on
+				// which instant it is, so give the length, not an end.
+				comp.Props.Set(rawProp(ical.PropDuration, durationValue(end.Sub(start))))
+			} else {
+				comp.Props.Set(endTS.prop(ical.PropDateTimeEnd, endOrNext(start, end, e.AllDay, rz)))
+			}
 			rrule, rdates, untilYear := rruleValue(e, start, rz)
 			comp.Props.Set(&ical.Prop{Name: ical.PropRecurrenceRule, Params: ical.Params{}, Value: rrule})
 			for _, d := range rdates {
-				comp.Props.Add(startTS.prop(ical.PropRecurrenceDates, d))
+				comp.Props.Add(seriesTS.prop(ical.PropRecurrenceDates, d))
 			}
 			exdates := make([]string, 0, len(e.DeletedOccurrences))
 			exTimes := map[string]time.Time{}
@@ -190,11 +289,32 @@ func renderEvent(e *calendar.Event, opts Options, use *zoneUse) ([]vevent, error
 			}
 			sort.Strings(exdates)
 			for _, k := range exdates {
-				comp.Props.Add(startTS.prop(ical.PropExceptionDates, exTimes[k]))
+				comp.Props.Add(seriesTS.prop(ical.PropExceptionDates, exTimes[k]))
 			}
 			use.add(rz, append(yearsOf(start, end), untilYear)...)
 			use.add(endTS.rz, append(yearsOf(start, end), untilYear)...)
 			out = append(out, vevent{uid: uid, itemID: e.ItemID, comp: comp})
+
+			// Instances whose wall time a DST change skips: Exchange (and
+			// RFC 5545) move them by the gap, some readers (ical.js) the
+			// other way; an explicit override makes every reader agree.
+			if seriesTS.clock != nil && use.gapAt(rz, *seriesTS.clock) {
+				horizon := horizonOf(e, start)
+				e.SeriesStarts(func(s, en time.Time) bool {
+					if s.After(horizon) {
+						return false
+					}
+					if _, gap := seriesTS.nominal(s); !gap || skip[s.UnixNano()] {
+						return true
+					}
+					o := baseEvent(e, uid, opts, masterHidden)
+					o.Props.Set(endTS.prop(ical.PropDateTimeStart, s))
+					o.Props.Set(endTS.prop(ical.PropDateTimeEnd, en))
+					o.Props.Set(seriesTS.prop(ical.PropRecurrenceID, s))
+					out = append(out, vevent{uid: uid, recurrenceID: startTS.key(s), itemID: e.ItemID, comp: o})
+					return true
+				})
+			}
 		}
 		for i := range e.ModifiedOccurrences {
 			m := &e.ModifiedOccurrences[i]
@@ -210,7 +330,7 @@ func renderEvent(e *calendar.Event, opts Options, use *zoneUse) ([]vevent, error
 			comp := baseEvent(m, uid, opts, masterHidden || hidden(m.Sensitivity))
 			comp.Props.Set(mts.prop(ical.PropDateTimeStart, m.Start))
 			comp.Props.Set(mend.prop(ical.PropDateTimeEnd, endOrNext(m.Start, m.End, m.AllDay, mrz)))
-			rid := startTS.prop(ical.PropRecurrenceID, m.OriginalStart)
+			rid := seriesTS.prop(ical.PropRecurrenceID, m.OriginalStart)
 			comp.Props.Set(rid)
 			use.add(rz, yearsOf(m.OriginalStart)...)
 			use.add(mrz, yearsOf(m.Start, m.End)...)

@@ -116,7 +116,7 @@ func rruleValue(e *calendar.Event, dtstart time.Time, rz calendar.ResolvedZone) 
 		lastYear = max(lastYear, e.LastModified.Year()+2)
 	}
 	// Horizon of the explicit February RDATEs of a never-ending series.
-	horizon := time.Date(max(dtstart.Year(), e.LastModified.Year())+rdateYears, 1, 1, 0, 0, 0, 0, time.UTC)
+	horizon := horizonOf(e, dtstart)
 	if februaries {
 		e.SeriesStarts(func(s, _ time.Time) bool {
 			if r.Range == calendar.NoEnd && s.After(horizon) {

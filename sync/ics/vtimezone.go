@@ -144,18 +144,7 @@ func ianaObservances(loc *time.Location, fromYear, toYear int) []*ical.Component
 	name0, off0 := begin.Zone()
 	comps := []*ical.Component{observance(begin.IsDST(), naive(begin, off0), off0, off0, name0, "")}
 
-	var trans []zoneTransition
-	for t := begin; ; {
-		_, end := t.ZoneBounds()
-		if end.IsZero() || !end.Before(stop) {
-			break
-		}
-		_, from := end.Add(-time.Second).In(loc).Zone()
-		at := end.In(loc)
-		name, to := at.Zone()
-		trans = append(trans, zoneTransition{at: end, local: naive(end, from), from: from, to: to, name: name, dst: at.IsDST()})
-		t = end
-	}
+	trans := transitionsBetween(loc, begin, stop)
 
 	var runs []*run
 	open := map[ruleKey]*run{}
@@ -207,6 +196,32 @@ func ianaObservances(loc *time.Location, fromYear, toYear int) []*ical.Component
 		comps = append(comps, observance(first.dst, first.local, first.from, first.to, first.name, rr))
 	}
 	return comps
+}
+
+// transitionsBetween lists loc's changes of offset, name or DST flag in
+// [begin, stop). Past the last explicit transition Go's ZoneBounds reports
+// year boundaries too (and may not advance across one): those are skipped.
+func transitionsBetween(loc *time.Location, begin, stop time.Time) []zoneTransition {
+	var trans []zoneTransition
+	for t := begin; t.Before(stop); {
+		_, end := t.ZoneBounds()
+		if end.IsZero() || !end.Before(stop) {
+			break
+		}
+		if !end.After(t) {
+			t = t.Add(time.Hour)
+			continue
+		}
+		before := end.Add(-time.Second).In(loc)
+		at := end.In(loc)
+		name0, from := before.Zone()
+		name, to := at.Zone()
+		if from != to || name0 != name || before.IsDST() != at.IsDST() {
+			trans = append(trans, zoneTransition{at: end, local: naive(end, from), from: from, to: to, name: name, dst: at.IsDST()})
+		}
+		t = end
+	}
+	return trans
 }
 
 // naive is the wall clock of instant t at UTC offset off, as a UTC time.

@@ -65,8 +65,9 @@ function emit(uid, start, end, summary, recurrenceId) {
 // past the window and keep what overlaps it.
 const iterLimit = winEnd + 400 * 86400 * 1000;
 for (const [uid, comp] of masters) {
-  const ev = new ICAL.Event(comp);
-  for (const exc of exceptions.get(uid) ?? []) ev.relateException(exc);
+  // Pass the exceptions explicitly: without options.exceptions ical.js
+  // relates every RECURRENCE-ID component of the calendar, whatever its UID.
+  const ev = new ICAL.Event(comp, { strictExceptions: true, exceptions: exceptions.get(uid) ?? [] });
   exceptions.delete(uid);
   if (!ev.isRecurring()) {
     emit(uid, ev.startDate, ev.endDate, ev.summary);
@@ -83,7 +84,7 @@ for (const [uid, comp] of masters) {
 // Exceptions without a master are standalone events.
 for (const [uid, comps] of exceptions) {
   for (const comp of comps) {
-    const ev = new ICAL.Event(comp);
+    const ev = new ICAL.Event(comp, { exceptions: [] });
     emit(uid, ev.startDate, ev.endDate, ev.summary, ev.recurrenceId);
   }
 }
