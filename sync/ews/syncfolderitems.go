@@ -78,7 +78,13 @@ func (c *Client) SyncFolderItems(ctx context.Context, s *Session, mailbox, state
 		if e := messageError("SyncFolderItems", mailbox, 200, m.responseMessage); e != nil {
 			return e
 		}
-		res = SyncResult{SyncState: strings.TrimSpace(m.SyncState), IncludesLastItemInRange: m.IncludesLastItemInRange}
+		res = SyncResult{SyncState: strings.TrimSpace(m.SyncState)}
+		if m.IncludesLastItemInRange != nil {
+			res.IncludesLastItemInRange = *m.IncludesLastItemInRange
+		} else {
+			// optional in the schema: without it, a page with no change is the last.
+			res.IncludesLastItemInRange = len(m.Changes) == 0
+		}
 		for _, ch := range m.Changes {
 			res.Changes = append(res.Changes, Change{Kind: ch.Kind, ItemKind: ch.ItemKind,
 				ItemID: strings.TrimSpace(ch.ItemID), ChangeKey: ch.ChangeKey})

@@ -236,7 +236,7 @@ type syncFolderItemsResponse struct {
 	Messages []struct {
 		responseMessage
 		SyncState               string      `xml:"SyncState"`
-		IncludesLastItemInRange bool        `xml:"IncludesLastItemInRange"`
+		IncludesLastItemInRange *bool       `xml:"IncludesLastItemInRange"`
 		Changes                 syncChanges `xml:"Changes"`
 	} `xml:"Body>SyncFolderItemsResponse>ResponseMessages>SyncFolderItemsResponseMessage"`
 }
