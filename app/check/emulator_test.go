@@ -1,0 +1,343 @@
+package check
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/exocal/exocal/app/config"
+	"github.com/exocal/exocal/app/secrets"
+	"github.com/exocal/exocal/sync/emulator"
+)
+
+// TestCorrectRegistrationPassesEveryStep: a first-time setup with a
+// correct registration passes every step against the emulator.
+func TestCorrectRegistrationPassesEveryStep(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	var seen []Step
+	start := time.Now()
+	rep := Run(context.Background(), f.in, func(s Step) { seen = append(seen, s) })
+	t.Logf("check against the emulator took %s (%d steps)", time.Since(start).Round(time.Millisecond), len(rep.Steps))
+	if !rep.OK() || rep.ExitCode() != ExitOK {
+		t.Fatalf("got OK %v exit %d, want true 0:\n%s", rep.OK(), rep.ExitCode(), stepsSummary(rep))
+	}
+	for _, s := range rep.Steps {
+		if s.State != StateOK {
+			t.Errorf("step %s: got %s (%s), want ok", s.ID, s.State, s.Finding)
+		}
+	}
+	wantIDs := []string{StepSettings, StepRegistration, StepToken, StepClaims, StepAutodiscover, StepEWS, StepUserCalendar}
+	for range f.mailboxes[1:] {
+		wantIDs = append(wantIDs, StepMailbox)
+	}
+	wantIDs = append(wantIDs, StepSubscription)
+	if len(rep.Steps) != len(wantIDs) {
+		t.Fatalf("got %d steps, want %d:\n%s", len(rep.Steps), len(wantIDs), stepsSummary(rep))
+	}
+	for i, id := range wantIDs {
+		if rep.Steps[i].ID != id {
+			t.Errorf("step %d: got %s, want %s", i, rep.Steps[i].ID, id)
+		}
+	}
+	if len(seen) != len(rep.Steps) {
+		t.Errorf("progress: got %d calls, want %d", len(seen), len(rep.Steps))
+	}
+	for i := range seen {
+		if seen[i].ID != rep.Steps[i].ID || seen[i].Mailbox != rep.Steps[i].Mailbox {
+			t.Errorf("progress %d: got %s %s, want %s %s", i, seen[i].ID, seen[i].Mailbox, rep.Steps[i].ID, rep.Steps[i].Mailbox)
+		}
+	}
+	ad, _ := rep.Step(StepAutodiscover)
+	if !strings.Contains(ad.Finding, "SOAP autodiscover") || !strings.Contains(ad.Finding, f.srv.EWSURL()) {
+		t.Errorf("autodiscover finding: got %q, want the SOAP path and %s", ad.Finding, f.srv.EWSURL())
+	}
+	if len(f.rec.all()) == 0 {
+		t.Fatal("no token was recorded; the no-secret assertion would be empty")
+	}
+	assertNoSecrets(t, rep, []string{emuSecret}, f.rec.all())
+}
+
+// TestFindings runs the chain against the emulator in each failure mode it
+// offers and checks where the chain stops and what it says.
+func TestFindings(t *testing.T) {
+	t.Parallel()
+	otherGUID := "0a1b2c3d-4e5f-4061-8293-a4b5c6d7e8f9"
+	tests := []struct {
+		name  string
+		emu   func(*emulator.Options)
+		setup func(*testing.T, *fixture)
+		// the step that decides the outcome
+		step  string
+		state State
+		cause Cause
+		// substrings of Finding and of Fix (fill-ins use the fixture)
+		finding, fix []string
+		exit         int
+		// skippedAfter: every step after `step` is skipped
+		skippedAfter bool
+		secret       string // the secret used, for the no-secret assertion
+	}{
+		{
+			name: "wrong secret",
+			setup: func(t *testing.T, f *fixture) {
+				f.setRegistration(t, func(r *secrets.Registration) { r.ClientSecret = "Wrong~secret-value-0000000000000000000" })
+			},
+			step: StepToken, state: StateFailed, cause: CauseInvalidSecret,
+			finding: []string{"AADSTS7000215"}, fix: []string{"Certificates & secrets", "Value", emuClientID, "exocal secret set"},
+			exit: ExitSetup, skippedAfter: true, secret: "Wrong~secret-value-0000000000000000000",
+		},
+		{
+			name: "secret ID pasted instead of value",
+			setup: func(t *testing.T, f *fixture) {
+				f.setRegistration(t, func(r *secrets.Registration) { r.ClientSecret = "7c1e2d3f-4a5b-4c6d-8e7f-901a2b3c4d5e" })
+			},
+			step: StepToken, state: StateFailed, cause: CauseSecretIDNotValue,
+			finding: []string{"AADSTS7000215", "GUID", "ID, not its Value"}, fix: []string{"Value column", "Secret ID"},
+			exit: ExitSetup, skippedAfter: true, secret: "7c1e2d3f-4a5b-4c6d-8e7f-901a2b3c4d5e",
+		},
+		{
+			name: "expired secret", emu: func(o *emulator.Options) { o.Modes = []emulator.Mode{emulator.ModeExpiredSecret} },
+			step: StepToken, state: StateFailed, cause: CauseSecretExpired,
+			finding: []string{"expired", "AADSTS7000222"}, fix: []string{"Certificates & secrets", "New client secret", "Value", "certificate"},
+			exit: ExitSetup, skippedAfter: true,
+		},
+		{
+			name: "unknown app, single tenant",
+			setup: func(t *testing.T, f *fixture) {
+				f.setRegistration(t, func(r *secrets.Registration) { r.ClientID = otherGUID })
+			},
+			step: StepToken, state: StateFailed, cause: CauseAppNotFound,
+			finding: []string{"AADSTS700016", otherGUID, emuTenantID}, fix: []string{"Application (client) ID", "Directory (tenant) ID", "Supported account is \"single\""},
+			exit: ExitSetup, skippedAfter: true,
+		},
+		{
+			name: "unknown app, multi-tenant without consent",
+			setup: func(t *testing.T, f *fixture) {
+				f.setRegistration(t, func(r *secrets.Registration) { r.ClientID = otherGUID })
+				f.in.Settings.SupportedAccount = config.AccountMulti
+			},
+			step: StepToken, state: StateFailed, cause: CauseAppNotFound,
+			finding: []string{"AADSTS700016"}, fix: []string{"Supported account is \"multi\"", "/adminconsent?client_id=" + otherGUID},
+			exit: ExitSetup, skippedAfter: true,
+		},
+		{
+			name: "unknown tenant",
+			setup: func(t *testing.T, f *fixture) {
+				f.setRegistration(t, func(r *secrets.Registration) { r.TenantID = otherGUID })
+			},
+			step: StepToken, state: StateFailed, cause: CauseTenantNotFound,
+			finding: []string{"AADSTS90002", otherGUID}, fix: []string{"Directory (tenant) ID", "exocal config set tenant_id"},
+			exit: ExitSetup, skippedAfter: true,
+		},
+		{
+			name: "tenant given as common",
+			setup: func(t *testing.T, f *fixture) {
+				f.setRegistration(t, func(r *secrets.Registration) { r.TenantID = "common" })
+			},
+			step: StepRegistration, state: StateFailed, cause: CauseTenantAlias,
+			finding: []string{"\"common\"", "alias"}, fix: []string{"Directory (tenant) ID", "exocal config set tenant_id"},
+			exit: ExitSetup, skippedAfter: true,
+		},
+		{
+			name: "tenant given as organizations",
+			setup: func(t *testing.T, f *fixture) {
+				f.setRegistration(t, func(r *secrets.Registration) { r.TenantID = "organizations" })
+			},
+			step: StepRegistration, state: StateFailed, cause: CauseTenantAlias,
+			finding: []string{"\"organizations\""}, exit: ExitSetup, skippedAfter: true,
+		},
+		{
+			name: "no admin consent", emu: func(o *emulator.Options) { o.Modes = []emulator.Mode{emulator.ModeNoConsent} },
+			step: StepClaims, state: StateFailed, cause: CauseConsentMissing,
+			finding: []string{"no roles", "admin consent"}, fix: []string{"API permissions", "Grant admin consent for", emuTenantID, "Wait a few minutes"},
+			exit: ExitSetup, skippedAfter: true,
+		},
+		{
+			name: "EWS disabled for the tenant", emu: func(o *emulator.Options) { o.Modes = []emulator.Mode{emulator.ModeEWSDisabled} },
+			step: StepEWS, state: StateFailed, cause: CauseEWSDisabled,
+			finding: []string{"403", "X-EWS-Policy-Reason"},
+			fix: []string{"Connect-ExchangeOnline", "Format-List EwsEnabled,EwsAllowedAppIDs", "Set-OrganizationConfig -EwsEnabled $true",
+				"Set-OrganizationConfig -EwsAllowedAppIDs", "'" + emuClientID + "'", "24 hours", "1 Apr 2027", "Graph"},
+			exit: ExitSetup, skippedAfter: true,
+		},
+		{
+			name: "app not allow-listed", emu: func(o *emulator.Options) { o.Modes = []emulator.Mode{emulator.ModeNotAllowlisted} },
+			step: StepEWS, state: StateFailed, cause: CauseEWSNotAllowlisted,
+			finding: []string{"EwsAllowedAppIDs", "403"}, fix: []string{"Set-OrganizationConfig -EwsAllowedAppIDs", emuClientID, "24 hours", "1 Apr 2027"},
+			exit: ExitSetup, skippedAfter: true,
+		},
+		{
+			name: "autodiscover 401 (security defaults), V2 fallback",
+			emu:  func(o *emulator.Options) { o.Modes = []emulator.Mode{emulator.ModeAutodiscover401} },
+			step: StepAutodiscover, state: StateWarning, cause: CauseAutodiscoverSecurityDefaults,
+			finding: []string{"refused the token", "security defaults", "Autodiscover V2", "/EWS/Exchange.asmx"},
+			fix:     []string{"exocal config set ews_url http://127.0.0.1:", "exocal config set autodiscover_url http://127.0.0.1:", "/autodiscover/autodiscover.xml"},
+			exit:    ExitOK,
+		},
+		{
+			name: "unknown mailbox",
+			setup: func(t *testing.T, f *fixture) {
+				f.in.Settings.Mailboxes = append(f.in.Settings.Mailboxes, "nobody@contoso.onmicrosoft.com")
+			},
+			step: StepMailbox, state: StateFailed, cause: CauseMailboxNotFound,
+			finding: []string{"nobody@contoso.onmicrosoft.com", "ErrorNonExistentMailbox"}, fix: []string{"primary SMTP address", "Get-Mailbox -Identity nobody@contoso.onmicrosoft.com"},
+			exit: ExitFailed,
+		},
+		{
+			name: "mailbox outside the app's scope",
+			setup: func(t *testing.T, f *fixture) {
+				f.in.Settings.Mailboxes = append(f.in.Settings.Mailboxes, "ceo@fabrikam.com")
+			},
+			step: StepMailbox, state: StateFailed, cause: CauseMailboxAccessDenied,
+			finding: []string{"ceo@fabrikam.com", "ErrorImpersonateUserDenied"},
+			fix:     []string{"Test-ApplicationAccessPolicy -Identity ceo@fabrikam.com -AppId " + emuClientID, "RBAC for Applications", "Test-ServicePrincipalAuthorization"},
+			exit:    ExitFailed,
+		},
+		{
+			name:  "unknown User",
+			setup: func(t *testing.T, f *fixture) { f.in.Settings.User = "ghost@contoso.onmicrosoft.com" },
+			step:  StepAutodiscover, state: StateFailed, cause: CauseAutodiscoverUserUnknown,
+			finding: []string{"ghost@contoso.onmicrosoft.com"}, fix: []string{"exocal config set user"},
+			exit: ExitSetup, skippedAfter: true,
+		},
+		{
+			name: "unknown User with a configured EWS URL",
+			setup: func(t *testing.T, f *fixture) {
+				f.in.Settings.User = "ghost@contoso.onmicrosoft.com"
+				f.in.Settings.EWSURL = f.srv.EWSURL()
+			},
+			step: StepUserCalendar, state: StateFailed, cause: CauseMailboxNotFound,
+			finding: []string{"ghost@contoso.onmicrosoft.com"}, exit: ExitFailed,
+		},
+		{
+			name:  "EWS URL configured skips autodiscover",
+			setup: func(t *testing.T, f *fixture) { f.in.Settings.EWSURL = f.srv.EWSURL() },
+			step:  StepAutodiscover, state: StateOK, finding: []string{"Skipped autodiscover", "/EWS/Exchange.asmx"}, exit: ExitOK,
+		},
+		{
+			name: "clock ten minutes fast",
+			setup: func(t *testing.T, f *fixture) {
+				f.in.Now = func() time.Time { return time.Now().Add(10 * time.Minute) }
+			},
+			step: StepToken, state: StateWarning, cause: CauseClockSkew,
+			finding: []string{"ahead of", "Entra"}, fix: []string{"timedatectl"}, exit: ExitOK,
+		},
+		{
+			name: "secret expires in a week",
+			setup: func(t *testing.T, f *fixture) {
+				f.in.SecretExpires = time.Now().Add(7*24*time.Hour + time.Hour)
+			},
+			step: StepRegistration, state: StateWarning, cause: CauseSecretExpiring,
+			finding: []string{"expires on", "in 7 day(s)"}, fix: []string{"New client secret"}, exit: ExitOK,
+		},
+		{
+			name:  "sync disabled",
+			setup: func(t *testing.T, f *fixture) { f.in.Settings.SyncType = config.SyncDisabled },
+			step:  StepSettings, state: StateFailed, cause: CauseSyncDisabled,
+			fix: []string{"exocal config set sync_type ews"}, exit: ExitSetup, skippedAfter: true,
+		},
+		{
+			name:  "invalid settings",
+			setup: func(t *testing.T, f *fixture) { f.in.Settings.MaxSubscriptionsPerConnection = 0 },
+			step:  StepSettings, state: StateFailed, cause: CauseSettingsInvalid,
+			finding: []string{"Max subscriptions per connection"}, fix: []string{"1 to 200"}, exit: ExitSetup, skippedAfter: true,
+		},
+		{
+			name:  "registration missing",
+			setup: func(t *testing.T, f *fixture) { f.in.Store = secrets.NewMemory() },
+			step:  StepRegistration, state: StateFailed, cause: CauseRegistrationMissing,
+			finding: []string{"Tenant ID, Client ID, Client Secret"}, fix: []string{"exocal secret set", "EXOCAL_CLIENT_SECRET"},
+			exit: ExitSetup, skippedAfter: true,
+		},
+		{
+			name: "keyring locked",
+			setup: func(t *testing.T, f *fixture) {
+				f.in.Store = failingStore{&secrets.KeyringError{Reason: secrets.ReasonLocked, Op: "read"}}
+			},
+			step: StepRegistration, state: StateFailed, cause: CauseKeyringUnavailable,
+			finding: []string{"locked"}, fix: []string{"Unlock", "EXOCAL_TENANT_ID"}, exit: ExitSetup, skippedAfter: true,
+		},
+		{
+			name: "no secret service",
+			setup: func(t *testing.T, f *fixture) {
+				f.in.Store = failingStore{&secrets.KeyringError{Reason: secrets.ReasonNoService, Op: "read"}}
+			},
+			step: StepRegistration, state: StateFailed, cause: CauseKeyringUnavailable,
+			finding: []string{"Secret Service"}, fix: []string{"GNOME Keyring"}, exit: ExitSetup, skippedAfter: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, tt.emu)
+			if tt.setup != nil {
+				tt.setup(t, f)
+			}
+			rep := Run(context.Background(), f.in, nil)
+			var text strings.Builder
+			rep.WriteText(&text)
+			t.Log("\n" + text.String())
+			idx := -1
+			for i, s := range rep.Steps {
+				if s.ID == tt.step && (tt.step != StepMailbox || s.State == tt.state) {
+					idx = i
+					break
+				}
+			}
+			if idx < 0 {
+				t.Fatalf("no step %s with state %s:\n%s", tt.step, tt.state, stepsSummary(rep))
+			}
+			s := rep.Steps[idx]
+			if s.State != tt.state || s.Cause != tt.cause {
+				t.Fatalf("step %s: got %s/%q, want %s/%q:\n%s", s.ID, s.State, s.Cause, tt.state, tt.cause, stepsSummary(rep))
+			}
+			for _, w := range tt.finding {
+				if !strings.Contains(s.Finding, w) {
+					t.Errorf("finding: got %q, want it to contain %q", s.Finding, w)
+				}
+			}
+			for _, w := range tt.fix {
+				if !strings.Contains(s.Fix, w) {
+					t.Errorf("fix: got\n%s\nwant it to contain %q", s.Fix, w)
+				}
+			}
+			for _, prev := range rep.Steps[:idx] {
+				if prev.State == StateFailed || prev.State == StateSkipped {
+					t.Errorf("step %s before %s: got %s (%s), want it to pass", prev.ID, s.ID, prev.State, prev.Finding)
+				}
+			}
+			if tt.skippedAfter {
+				if idx == len(rep.Steps)-1 {
+					t.Errorf("no steps after %s, want the rest skipped", s.ID)
+				}
+				for _, after := range rep.Steps[idx+1:] {
+					if after.State != StateSkipped || !strings.Contains(after.Finding, s.Title) {
+						t.Errorf("step %s after %s: got %s (%s), want skipped naming %q", after.ID, s.ID, after.State, after.Finding, s.Title)
+					}
+				}
+			}
+			if got := rep.ExitCode(); got != tt.exit {
+				t.Errorf("exit code: got %d, want %d:\n%s", got, tt.exit, stepsSummary(rep))
+			}
+			if got, want := rep.OK(), tt.exit == ExitOK; got != want {
+				t.Errorf("OK: got %v, want %v", got, want)
+			}
+			secret := tt.secret
+			if secret == "" {
+				secret = emuSecret
+			}
+			assertNoSecrets(t, rep, []string{secret, emuSecret}, f.rec.all())
+		})
+	}
+}
+
+// failingStore is a secrets.Store whose Get fails.
+type failingStore struct{ err error }
+
+func (s failingStore) Get(context.Context, string) (secrets.Registration, error) {
+	return secrets.Registration{}, s.err
+}
+func (s failingStore) Set(context.Context, string, secrets.Registration) error { return s.err }
+func (s failingStore) Delete(context.Context, string) error                    { return s.err }
