@@ -40,8 +40,10 @@ type Backend struct {
 	// EWSURL is the endpoint in use; Discovery says how it was found
 	// ("configured", "autodiscover SOAP", "autodiscover V2", ...).
 	EWSURL, Discovery string
-	Tokens            *auth.TokenSource
-	closers           []func() error
+	// Tokens is the token source the backend started with (for its
+	// claims); a revoked token is renewed behind it.
+	Tokens  *auth.TokenSource
+	closers []func() error
 }
 
 // Close releases what the backend holds (the debug log).
@@ -77,17 +79,21 @@ func New(ctx context.Context, s Settings) (*Backend, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	tokens := auth.NewTokenSource(ctx, auth.Config{
-		AuthorityHost: s.AuthorityHost, TenantID: s.TenantID, ClientID: s.ClientID,
-		ClientSecret: s.ClientSecret, HTTPClient: s.HTTPClient, Logger: log,
-	})
-	if _, err := tokens.CheckEWS(); err != nil {
+	newSource := func() *auth.TokenSource {
+		return auth.NewTokenSource(ctx, auth.Config{
+			AuthorityHost: s.AuthorityHost, TenantID: s.TenantID, ClientID: s.ClientID,
+			ClientSecret: s.ClientSecret, HTTPClient: s.HTTPClient, Logger: log,
+		})
+	}
+	ts := &tokens{make: newSource, cur: newSource()}
+	if _, err := ts.cur.CheckEWS(); err != nil {
 		return nil, &SetupError{Step: "token", Err: err}
 	}
-	b := &Backend{Tokens: tokens}
-	allowed := auth.AllowHosts(tokens.Cloud(), s.AutodiscoverURL, s.EWSURL, s.AuthorityHost)
-	hc := auth.NewClient(s.HTTPClient, tokens, allowed)
-	ewsURL, how, err := discover(ctx, hc, s, tokens.Cloud(), log)
+	b := &Backend{Tokens: ts.cur}
+	allowed := auth.AllowHosts(ts.cur.Cloud(), s.AutodiscoverURL, s.EWSURL, s.AuthorityHost)
+	hc := auth.NewClient(s.HTTPClient, ts, allowed)
+	hc.Transport = &renewing{next: hc.Transport, tokens: ts}
+	ewsURL, how, err := discover(ctx, hc, s, ts.cur.Cloud(), log)
 	if err != nil {
 		return nil, &SetupError{Step: "autodiscover", Err: err}
 	}
