@@ -26,6 +26,12 @@ type Retry struct {
 	Report func(op string, err error, wait time.Duration)
 	// Success, if set, is called when a call succeeds after retries.
 	Success func(op string, retries int)
+	// RefreshAuth, if set, is called when a call is refused with HTTP 401
+	// (but not for a token without roles, IsMissingConsent): it should drop
+	// the cached token (auth.TokenSource.Invalidate) and report whether a
+	// new one may help; the call is then repeated once at once. This covers
+	// a token revoked before its expiry.
+	RefreshAuth func() bool
 
 	sleep func(ctx context.Context, d time.Duration) error // tests
 }
@@ -71,6 +77,7 @@ func (r *Retry) Do(ctx context.Context, op string, fn func(context.Context) erro
 		sleep = sleepCtx
 	}
 	var err error
+	refreshed := false
 	for attempt := 0; attempt < attempts; attempt++ {
 		err = fn(ctx)
 		if err == nil {
@@ -78,6 +85,11 @@ func (r *Retry) Do(ctx context.Context, op string, fn func(context.Context) erro
 				r.Success(op, attempt)
 			}
 			return nil
+		}
+		if !refreshed && ctx.Err() == nil && r.refreshAuth(err) {
+			refreshed = true
+			attempt-- // a fresh token is not a retry of the same request
+			continue
 		}
 		if ctx.Err() != nil || !(IsTransient(err) || IsThrottled(err)) || attempt == attempts-1 {
 			return err
@@ -91,6 +103,14 @@ func (r *Retry) Do(ctx context.Context, op string, fn func(context.Context) erro
 		}
 	}
 	return err
+}
+
+// refreshAuth calls RefreshAuth for a 401 that a new token may cure.
+func (r *Retry) refreshAuth(err error) bool {
+	if r == nil || r.RefreshAuth == nil || !IsAuth(err) || IsMissingConsent(err) {
+		return false
+	}
+	return r.RefreshAuth()
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

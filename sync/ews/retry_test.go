@@ -137,3 +137,35 @@ func TestClientRetriesServerBusy(t *testing.T) {
 		t.Errorf("got waits %v, want [4m57.749s]", waits)
 	}
 }
+
+func TestRetryRefreshAuth(t *testing.T) {
+	t.Parallel()
+	revoked := &Error{Op: "X", HTTPStatus: 401}
+	noRoles := &Error{Op: "X", HTTPStatus: 401, Diagnostics: "2000008;reason=\"no roles\""}
+	tests := []struct {
+		name       string
+		errs       []error
+		refresh    bool
+		wantCalls  int
+		wantFresh  int
+		wantErrNil bool
+	}{
+		{"revoked then ok", []error{revoked, nil}, true, 2, 1, true},
+		{"revoked twice", []error{revoked, revoked, nil}, true, 2, 1, false},
+		{"no consent", []error{noRoles, nil}, true, 1, 0, false},
+		{"refresh declines", []error{revoked, nil}, false, 1, 1, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			fresh := 0
+			r := &Retry{RefreshAuth: func() bool { fresh++; return tt.refresh },
+				sleep: func(context.Context, time.Duration) error { return nil }}
+			calls := 0
+			err := r.Do(context.Background(), "X", func(context.Context) error { e := tt.errs[calls]; calls++; return e })
+			if calls != tt.wantCalls || fresh != tt.wantFresh || (err == nil) != tt.wantErrNil {
+				t.Errorf("got %d calls %d refreshes err %v, want %d %d nil=%v", calls, fresh, err, tt.wantCalls, tt.wantFresh, tt.wantErrNil)
+			}
+		})
+	}
+}

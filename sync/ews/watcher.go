@@ -167,7 +167,7 @@ func (w *Watcher) runGroup(ctx context.Context, g Group, changed func(string)) e
 		return sleepCtx(ctx, d)
 	}
 	st := &groupState{members: append([]string(nil), g.Members...)}
-	first := true
+	first, authRetried := true, false
 	defer func() {
 		if ctx.Err() != nil {
 			w.unsubscribeAll(st, log)
@@ -187,6 +187,10 @@ func (w *Watcher) runGroup(ctx context.Context, g Group, changed func(string)) e
 		resubscribed, err := w.subscribePending(ctx, st, log)
 		if err != nil {
 			if isFatal(err) {
+				if !authRetried && w.Client.retry.refreshAuth(err) {
+					authRetried = true
+					continue
+				}
 				return err
 			}
 			if ctx.Err() != nil {
@@ -205,6 +209,7 @@ func (w *Watcher) runGroup(ctx context.Context, g Group, changed func(string)) e
 			}
 		}
 		first = false
+		authRetried = false
 		if len(st.subs) == 0 {
 			if fail() != nil {
 				return nil
@@ -267,6 +272,10 @@ func (w *Watcher) runGroup(ctx context.Context, g Group, changed func(string)) e
 				return nil
 			}
 		case isFatal(err):
+			if !authRetried && w.Client.retry.refreshAuth(err) {
+				authRetried = true
+				continue
+			}
 			return err
 		case IsSubscriptionNotFound(err):
 			log.Info("ews watch: subscriptions lost; subscribing again", "err", err)

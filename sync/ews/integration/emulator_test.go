@@ -45,8 +45,8 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	body, _ := io.ReadAll(req.Body)
 	req = req.Clone(req.Context())
 	req.Body = io.NopCloser(bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+r.token)
 	r.mu.Lock()
+	req.Header.Set("Authorization", "Bearer "+r.token)
 	op := opOf(body)
 	if len(r.byOp[op]) < 3 {
 		r.byOp[op] = append(r.byOp[op], body)
@@ -88,6 +88,16 @@ func start(t *testing.T, mailboxes, events int) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
+	rec := &recorder{token: fetchToken(t, srv), base: &http.Transport{}, byOp: map[string][][]byte{}}
+	t.Cleanup(func() { rec.base.(*http.Transport).CloseIdleConnections() })
+	c := ews.New(ews.Config{URL: srv.EWSURL(), HTTPClient: &http.Client{Transport: rec}, UserAgent: "ExoCal/test",
+		Retry: &ews.Retry{Base: 10 * time.Millisecond, Max: 100 * time.Millisecond}, HeartbeatTimeout: 5 * time.Second})
+	return &env{srv: srv, ten: ten, rec: rec, c: c}
+}
+
+// fetchToken gets an app-only token from the emulator's Entra endpoint.
+func fetchToken(t *testing.T, srv *emulator.Server) string {
+	t.Helper()
 	resp, err := http.PostForm(srv.TokenURL(), url.Values{
 		"grant_type": {"client_credentials"}, "client_id": {clientID}, "client_secret": {secret},
 		"scope": {"https://outlook.office365.com/.default"},
@@ -102,11 +112,7 @@ func start(t *testing.T, mailboxes, events int) *env {
 	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
 		t.Fatalf("token: %v (status %d)", err, resp.StatusCode)
 	}
-	rec := &recorder{token: tok.AccessToken, base: &http.Transport{}, byOp: map[string][][]byte{}}
-	t.Cleanup(func() { rec.base.(*http.Transport).CloseIdleConnections() })
-	c := ews.New(ews.Config{URL: srv.EWSURL(), HTTPClient: &http.Client{Transport: rec}, UserAgent: "ExoCal/test",
-		Retry: &ews.Retry{Base: 10 * time.Millisecond, Max: 100 * time.Millisecond}, HeartbeatTimeout: 5 * time.Second})
-	return &env{srv: srv, ten: ten, rec: rec, c: c}
+	return tok.AccessToken
 }
 
 func (e *env) httpClient() *http.Client { return &http.Client{Transport: e.rec} }

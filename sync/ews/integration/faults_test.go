@@ -44,6 +44,31 @@ func TestSyncUnderFaults(t *testing.T) {
 	}
 }
 
+// TestSyncTokenRevoked: tokens revoked mid-sync (every fourth request)
+// are replaced through Retry.RefreshAuth and the sync converges.
+func TestSyncTokenRevoked(t *testing.T) {
+	e := start(t, 1, 25)
+	e.srv.SetFaults(emulator.Faults{Kind: emulator.FaultRevoke, EveryN: 4})
+	refreshes := 0
+	e.c = ews.New(ews.Config{URL: e.srv.EWSURL(), HTTPClient: e.httpClient(),
+		Retry: &ews.Retry{RefreshAuth: func() bool {
+			refreshes++
+			tok := fetchToken(t, e.srv)
+			e.rec.mu.Lock()
+			e.rec.token = tok
+			e.rec.mu.Unlock()
+			return true
+		}}})
+	src := ews.NewSource(e.c)
+	src.MaxChanges = 10
+	mb := e.ten.Mailboxes()[0]
+	items := map[string]calendar.Event{}
+	fullSync(t, src, mb, "", items)
+	if len(items) != len(e.ten.Items(mb)) || refreshes == 0 {
+		t.Errorf("got %d items after %d token refreshes, want %d after at least 1", len(items), refreshes, len(e.ten.Items(mb)))
+	}
+}
+
 // TestWatch250Mailboxes: 250 mailboxes at 100 per connection use exactly 3
 // streaming connections.
 func TestWatch250Mailboxes(t *testing.T) {
