@@ -88,8 +88,8 @@ func runSecret(args []string) int {
 // prompt and echo off; otherwise everything up to EOF (or the first line).
 func readSecret(in *os.File, prompt io.Writer) (string, error) {
 	if isTerminal(in) {
-		fmt.Fprint(prompt, "Client secret (the Value, input hidden): ")
-		s, err := readNoEcho(in)
+		// Echo goes off before the prompt shows, so a fast paste is never echoed.
+		s, err := readNoEcho(in, func() { fmt.Fprint(prompt, "Client secret (the Value, input hidden): ") })
 		fmt.Fprintln(prompt)
 		if err != nil {
 			return "", fmt.Errorf("main: read the secret from the terminal: %w", err)

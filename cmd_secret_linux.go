@@ -16,8 +16,9 @@ func isTerminal(f *os.File) bool {
 }
 
 // readNoEcho reads a line from the terminal f with echo turned off, and
-// restores the terminal afterwards (also on Ctrl-C).
-func readNoEcho(f *os.File) (string, error) {
+// restores the terminal afterwards (also on Ctrl-C). prompt is called once
+// echo is off.
+func readNoEcho(f *os.File, prompt func()) (string, error) {
 	fd := int(f.Fd())
 	old, err := unix.IoctlGetTermios(fd, unix.TCGETS)
 	if err != nil {
@@ -48,6 +49,7 @@ func readNoEcho(f *os.File) (string, error) {
 		}
 	}()
 
+	prompt()
 	line, err := bufio.NewReader(f).ReadString('\n')
 	if err != nil && line == "" {
 		return "", err

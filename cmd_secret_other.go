@@ -13,6 +13,6 @@ func isTerminal(f *os.File) bool {
 }
 
 // readNoEcho is not implemented here: refuse rather than echo the secret.
-func readNoEcho(*os.File) (string, error) {
+func readNoEcho(*os.File, func()) (string, error) {
 	return "", errors.New("cannot turn off echo on this system; pipe the secret in instead")
 }

@@ -325,3 +325,57 @@ func TestConfigSetNotifiesRunningInstance(t *testing.T) {
 		t.Error("got no reload request, want one")
 	}
 }
+
+// TestSecretSetNoEcho types the secret into a real pseudo-terminal and
+// checks that the terminal never shows it and gets its echo back afterwards.
+func TestSecretSetNoEcho(t *testing.T) {
+	t.Parallel()
+	py := testenv.DebianPython(t, nil)
+	c := newCLI(t, false)
+	const secret = "Q8Q~typed.on-a-tty"
+	script := `
+import os, sys, subprocess, termios, time
+master, slave = os.openpty()
+p = subprocess.Popen(sys.argv[1:], stdin=slave, stdout=slave, stderr=slave, close_fds=True)
+out = b""
+import select
+def drain(until, idle):
+    global out
+    end = time.time() + 20
+    while until not in out and time.time() < end:
+        r, _, _ = select.select([master], [], [], idle)
+        if not r:
+            if idle < 1: break
+            continue
+        try: out += os.read(master, 4096)
+        except OSError: break
+drain(b"input hidden", 5)
+os.write(master, os.environ["SECRET"].encode() + b"\n")
+p.wait(timeout=30)
+drain(b"\x00never", 0.3)
+echo = termios.tcgetattr(slave)[3] & termios.ECHO
+sys.stdout.write(out.decode(errors="replace"))
+sys.stdout.write("\nECHO_RESTORED=%d\n" % (1 if echo else 0))
+`
+	cmd := exec.Command(py, append([]string{"-c", script, os.Args[0]}, "secret", "set")...)
+	cmd.Env = append(append([]string{}, c.env...), "SECRET="+secret)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("pty driver: %v\n%s", err, out)
+	}
+	text := string(out)
+	if !strings.Contains(text, "input hidden") {
+		t.Fatalf("got %q, want the prompt", text)
+	}
+	if strings.Contains(text, secret) {
+		t.Errorf("the terminal showed the secret:\n%s", text)
+	}
+	if !strings.Contains(text, "ECHO_RESTORED=1") {
+		t.Errorf("got %q, want echo restored afterwards", text)
+	}
+	// The keyring is unreachable in this test, so the command ends with that error,
+	// which proves the secret was read before the keyring was asked.
+	if !strings.Contains(text, "no D-Bus session bus") {
+		t.Errorf("got %q, want the keyring error after reading the secret", text)
+	}
+}
