@@ -77,7 +77,7 @@ func TestFindings(t *testing.T) {
 		exit         int
 		// skippedAfter: every step after `step` is skipped
 		skippedAfter bool
-		secret       string // the secret used, for the no-secret assertion
+		secret       string // the secret used, for the no-secret assertion ("-": none)
 	}{
 		{
 			name: "wrong secret",
@@ -96,6 +96,15 @@ func TestFindings(t *testing.T) {
 			step: StepToken, state: StateFailed, cause: CauseSecretIDNotValue,
 			finding: []string{"AADSTS7000215", "GUID", "ID, not its Value"}, fix: []string{"Value column", "Secret ID"},
 			exit: ExitSetup, skippedAfter: true, secret: "7c1e2d3f-4a5b-4c6d-8e7f-901a2b3c4d5e",
+		},
+		{
+			name: "Client ID pasted as the secret",
+			setup: func(t *testing.T, f *fixture) {
+				f.setRegistration(t, func(r *secrets.Registration) { r.ClientSecret = emuClientID })
+			},
+			step: StepRegistration, state: StateFailed, cause: CauseSecretIDNotValue,
+			finding: []string{"holds the Client ID"}, fix: []string{"Value column", emuClientID},
+			exit: ExitSetup, skippedAfter: true, secret: "-",
 		},
 		{
 			name: "expired secret", emu: func(o *emulator.Options) { o.Modes = []emulator.Mode{emulator.ModeExpiredSecret} },
@@ -324,11 +333,11 @@ func TestFindings(t *testing.T) {
 			if got, want := rep.OK(), tt.exit == ExitOK; got != want {
 				t.Errorf("OK: got %v, want %v", got, want)
 			}
-			secret := tt.secret
-			if secret == "" {
-				secret = emuSecret
+			find := []string{emuSecret}
+			if tt.secret != "" && tt.secret != "-" { // "-": the "secret" is a public ID and must stay readable
+				find = append(find, tt.secret)
 			}
-			assertNoSecrets(t, rep, []string{secret, emuSecret}, f.rec.all())
+			assertNoSecrets(t, rep, find, f.rec.all())
 		})
 	}
 }

@@ -187,7 +187,11 @@ func (r *runner) checkRegistration(st *Step) {
 	}
 	r.f.tenantID, r.f.clientID, r.f.secret = reg.TenantID, reg.ClientID, reg.ClientSecret
 	r.rep.TenantID, r.rep.ClientID = reg.TenantID, reg.ClientID
-	if reg.ClientSecret != "" {
+	// The secret is scrubbed from every output — unless it is the Client ID
+	// or Tenant ID pasted into the wrong field, which are no secret and
+	// must stay readable.
+	pastedID := reg.ClientSecret != "" && (strings.EqualFold(reg.ClientSecret, reg.ClientID) || strings.EqualFold(reg.ClientSecret, reg.TenantID))
+	if reg.ClientSecret != "" && !pastedID {
 		r.rep.scrub = append(r.rep.scrub, reg.ClientSecret)
 	}
 	envFix := "For headless use, set EXOCAL_TENANT_ID, EXOCAL_CLIENT_ID and EXOCAL_CLIENT_SECRET instead (read, never stored)."
@@ -245,6 +249,16 @@ func (r *runner) checkRegistration(st *Step) {
 		}
 		fix.WriteString("Correct them in the settings window, or with exocal config set tenant_id|client_id VALUE")
 		st.fail(finding{CauseRegistrationInvalid, "The Tenant ID or Client ID is not valid.", fix.String()}, es)
+		return
+	}
+	if pastedID {
+		which := "Client ID"
+		if strings.EqualFold(reg.ClientSecret, reg.TenantID) {
+			which = "Tenant ID"
+		}
+		st.fail(finding{CauseSecretIDNotValue, "The Client Secret holds the " + which + ", not the secret's Value.",
+			"In " + r.f.appPage("Certificates & secrets") + ", copy the Value column of a client secret (create one if none is\n" +
+				"listed or its Value is hidden) and paste it as the Client Secret, or run `exocal secret set`."}, nil)
 		return
 	}
 	st.State = StateOK

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/exocal/exocal/app/check"
+	"github.com/exocal/exocal/app/config"
+	"github.com/exocal/exocal/app/secrets"
+)
+
+func init() {
+	register(command{name: "check", summary: "step-by-step diagnosis of the setup, with a fix for each failure (--json)", run: runCheck})
+}
+
+const checkUsage = `Usage: exocal check [--json] [--secret-expires YYYY-MM-DD]
+
+Walks the setup step by step — settings, the app registration in the keyring,
+the Entra token and its permissions, autodiscover, EWS, the User's and every
+synced mailbox's calendar, streaming notifications — and prints, for each
+failure, what is wrong and how to fix it. Nothing is written anywhere.
+
+Exit code: 0 when every required step passes, 2 for a configuration or
+authentication problem, 1 otherwise (the network, a mailbox).
+`
+
+func runCheck(args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return checkMain(ctx, args, os.Stdout, os.Stderr, secrets.Default(), nil)
+}
+
+// checkMain is `exocal check` with its outputs, registration store and
+// HTTP client passed in (tests use an emulator and a buffer).
+func checkMain(ctx context.Context, args []string, stdout, stderr io.Writer, store secrets.Store, hc *http.Client) int {
+	fs := flag.NewFlagSet("exocal check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, checkUsage) }
+	asJSON := fs.Bool("json", false, "print one JSON document instead of the checklist")
+	expires := fs.String("secret-expires", "", "the client secret's expiry date (YYYY-MM-DD), to warn before it lapses")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitSetup
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "exocal check: unexpected argument %q; run 'exocal check --help'.\n", fs.Arg(0))
+		return exitSetup
+	}
+	in := check.Input{Store: store, HTTPClient: hc}
+	if *expires != "" {
+		t, err := time.ParseInLocation(time.DateOnly, *expires, time.Local)
+		if err != nil {
+			fmt.Fprintf(stderr, "exocal check: --secret-expires %q is not a date; write it as YYYY-MM-DD, e.g. 2027-03-31.\n", *expires)
+			return exitSetup
+		}
+		in.SecretExpires = t
+	}
+	path, err := config.Path()
+	if err == nil {
+		in.SettingsPath = path
+		in.Settings, err = config.Load(path)
+	}
+	in.SettingsErr = err
+
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	var progress func(check.Step)
+	if !*asJSON {
+		fmt.Fprintln(stdout, "Checking the ExoCal setup…")
+		progress = func(s check.Step) { _ = check.WriteStep(stdout, s) }
+	}
+	rep := check.Run(ctx, in, progress)
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			fmt.Fprintf(stderr, "exocal check: %v\n", err)
+			return exitFailed
+		}
+	} else {
+		fmt.Fprintln(stdout, rep.Summary())
+	}
+	return rep.ExitCode()
+}
