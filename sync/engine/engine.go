@@ -47,6 +47,8 @@ const (
 	// MaxConcurrency caps Config.Concurrency.
 	MaxConcurrency      = 64
 	DefaultPollInterval = 5 * time.Minute
+	// StreamingPollFactor stretches the poll while streaming is up.
+	StreamingPollFactor = 12
 	DefaultDebounce     = 1500 * time.Millisecond
 	DefaultBackoffMin   = 10 * time.Second
 	DefaultBackoffMax   = 10 * time.Minute
@@ -64,7 +66,8 @@ type Config struct {
 	WindowPastDays, WindowFutureDays int
 	// PollInterval is how often every mailbox is polled while streaming is
 	// down or off. StreamingPollInterval is the safety-net poll while the
-	// watcher is up (0: PollInterval).
+	// watcher is up (0: StreamingPollFactor × PollInterval, one hour at the
+	// default 5 min): with streaming a quiet poll interval costs no request.
 	PollInterval, StreamingPollInterval time.Duration
 	// Concurrency bounds the mailboxes synced at once (0: DefaultConcurrency).
 	Concurrency int
@@ -87,7 +90,7 @@ func (c Config) withDefaults() Config {
 		c.PollInterval = DefaultPollInterval
 	}
 	if c.StreamingPollInterval <= 0 {
-		c.StreamingPollInterval = c.PollInterval
+		c.StreamingPollInterval = StreamingPollFactor * c.PollInterval
 	}
 	if c.Debounce <= 0 {
 		c.Debounce = DefaultDebounce
