@@ -255,11 +255,13 @@ func TestSecretSet(t *testing.T) {
 
 // TestRealKeyringCLI drives the registration commands against a real,
 // throw-away gnome-keyring. It writes the "default" profile, so it runs only
-// inside keyring-session.sh (KEYRING_SESSION_ACTIVE=1):
+// inside a keyring-session.sh (.ci/ sets EXOCAL_KEYRING_SESSION=1, the shared
+// one KEYRING_SESSION_ACTIVE=1):
 //
-//	/work/shared/ci/keyring-session.sh env EXOCAL_REAL_KEYRING=1 go test -tags migrated_fynedo -count=1 -run RealKeyring -v .
+//	.ci/keyring-session.sh env EXOCAL_REAL_KEYRING=1 go test -tags migrated_fynedo -count=1 -run RealKeyring -v .
 func TestRealKeyringCLI(t *testing.T) {
-	if os.Getenv("EXOCAL_REAL_KEYRING") != "1" || os.Getenv("KEYRING_SESSION_ACTIVE") != "1" {
+	inSession := os.Getenv("EXOCAL_KEYRING_SESSION") == "1" || os.Getenv("KEYRING_SESSION_ACTIVE") == "1"
+	if os.Getenv("EXOCAL_REAL_KEYRING") != "1" || !inSession {
 		t.Skip("run under .ci/keyring-session.sh with EXOCAL_REAL_KEYRING=1 (it writes the default profile)")
 	}
 	secretTool := testenv.LookPath(t, "secret-tool", "libsecret-tools")
