@@ -277,7 +277,7 @@ func (r *runner) checkRegistration(st *Step) {
 			st.warn(finding{CauseSecretExpiryPassed,
 				"The client secret's expiry date you noted, " + exp.Format(time.DateOnly) + ", has passed.",
 				r.f.newSecretFix()}, nil)
-		case exp.Sub(now) <= 14*24*time.Hour:
+		case exp.Sub(now) <= ExpiryNoticeDays*24*time.Hour:
 			st.warn(finding{CauseSecretExpiring,
 				fmt.Sprintf("The client secret expires on %s (in %d day(s)).", exp.Format(time.DateOnly), days),
 				r.f.newSecretFix()}, nil)

@@ -1,0 +1,115 @@
+package check
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/exocal/exocal/app/config"
+	"github.com/exocal/exocal/sync/auth"
+	"github.com/exocal/exocal/sync/autodiscover"
+	"github.com/exocal/exocal/sync/ews"
+)
+
+// Explanation is the check's words for one error, for places that meet
+// the error outside Run: the tray's first line when the engine fails at
+// run time ("Open Settings to fix"), the settings window's save errors.
+type Explanation struct {
+	Cause   Cause  `json:"cause"`
+	Finding string `json:"finding"`
+	Fix     string `json:"fix,omitempty"`
+	// Setup is true when the user must change the registration, the
+	// tenant or the settings (as opposed to the network or one mailbox).
+	Setup bool `json:"setup"`
+}
+
+// Explain names err the way the chain would: Entra refusals, missing
+// roles, autodiscover and EWS failures, network trouble. tenantID and
+// clientID fill in the fixes (the secret is never needed nor shown).
+// mailbox is the mailbox the error concerns ("" when none). It returns
+// CauseNone and an empty Finding for an error it cannot name.
+func Explain(err error, s config.Settings, tenantID, clientID, mailbox string) Explanation {
+	if err == nil {
+		return Explanation{}
+	}
+	f := facts{tenantID: tenantID, clientID: clientID, supportedAccount: s.SupportedAccount,
+		authority: s.AuthorityHost, user: s.User, ewsURL: s.EWSURL, pollInterval: time.Duration(s.PollInterval),
+		getenv: func(string) string { return "" }, stepTimeout: 30 * time.Second}
+	if f.authority == "" {
+		f.authority = config.DefaultAuthorityHost
+	}
+	if mailbox == "" {
+		mailbox = s.User
+	}
+	var (
+		fd finding
+		ce *auth.ClaimsError
+		ee *ews.Error
+		ae *autodiscover.Error
+		re *autodiscover.RedirectError
+	)
+	switch {
+	case errors.As(err, &ce) && errors.Is(err, auth.ErrNoRoles):
+		fd = finding{CauseConsentMissing, "The token carries no roles: admin consent for the app's application permissions is missing.", f.consentFix()}
+	case errors.As(err, &ce) && errors.Is(err, auth.ErrMissingRole):
+		fd = finding{CauseMissingRole, "The token lacks full_access_as_app: the app's manifest lacks the Office 365 Exchange Online permission.", f.manifestFix()}
+	case errors.As(err, &ce) && errors.Is(err, auth.ErrWrongAudience):
+		fd = finding{CauseWrongAudience, fmt.Sprintf("The token is for %q, not for Exchange Online.", ce.Audience),
+			"Use the authority host of the tenant's cloud (https://login.microsoftonline.com worldwide)."}
+	case errors.As(err, &ee):
+		fd = classifyEWS(err, f, firstNonEmpty(ee.Mailbox, mailbox))
+	case errors.As(err, &ae), errors.As(err, &re):
+		fd = classifyAutodiscover(err, f, "https://outlook.office365.com/EWS/Exchange.asmx")
+	case auth.IsEntra(err), auth.IsConfig(err), auth.IsNetwork(err):
+		fd = classifyToken(err, f)
+	default:
+		return Explanation{}
+	}
+	return Explanation{Cause: fd.cause, Finding: redact(fd.finding, nil), Fix: redact(fd.fix, nil), Setup: fd.cause.Setup()}
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// FindAutodiscoverServer asks Autodiscover V2 (which needs no token) for
+// the User's alternative autodiscover server, for the settings window's
+// "Find autodiscover server" button; the answer can go into
+// autodiscover_url. hc nil means a private client.
+func FindAutodiscoverServer(ctx context.Context, s config.Settings, hc *http.Client) (string, error) {
+	base, _ := newBaseClient(hc, 30*time.Second)
+	return autodiscover.FindAutodiscoverServer(ctx, autodiscover.Request{
+		User: s.User, AutodiscoverURL: s.AutodiscoverURL, Cloud: auth.CloudForAuthority(s.AuthorityHost),
+		// No token source: V2 is unauthenticated, and this client can never carry one.
+		HTTPClient: base,
+	})
+}
+
+// ExpiryNoticeDays is how long before the secret's expiry ExoCal warns.
+const ExpiryNoticeDays = 14
+
+// ExpiryNotice says whether the client secret's noted expiry date calls for
+// a warning now (from ExpiryNoticeDays before it, and after it), and the
+// one-line message for the tray. A zero expires never warns.
+func ExpiryNotice(now, expires time.Time) (bool, string) {
+	if expires.IsZero() {
+		return false, ""
+	}
+	left := expires.Sub(now)
+	switch {
+	case left <= 0:
+		return true, "The client secret expired on " + expires.Format(time.DateOnly) + ": create a new one in Entra and paste its Value in Settings."
+	case left <= ExpiryNoticeDays*24*time.Hour:
+		days := int(left.Hours() / 24)
+		return true, fmt.Sprintf("The client secret expires on %s (in %d day(s)): create a new one in Entra and paste its Value in Settings.",
+			expires.Format(time.DateOnly), days)
+	}
+	return false, ""
+}
