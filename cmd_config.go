@@ -86,7 +86,7 @@ func configPath(args []string) int {
 	}
 	p, err := config.Path()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "exocal: %s.\n", sentenceOf(err))
+		fmt.Fprintf(os.Stderr, "exocal: %s.\n", cliSentence(err))
 		return 2
 	}
 	fmt.Println(p)
@@ -113,12 +113,12 @@ func configShow(args []string) int {
 	}
 	path, err := config.Path()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "exocal: %s.\n", sentenceOf(err))
+		fmt.Fprintf(os.Stderr, "exocal: %s.\n", cliSentence(err))
 		return 2
 	}
 	s, err := config.Load(path)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "exocal: %s.\n", sentenceOf(err))
+		fmt.Fprintf(os.Stderr, "exocal: %s.\n", cliSentence(err))
 		return 2
 	}
 	out := shown{Settings: s, ClientSecret: "missing"}
@@ -130,7 +130,7 @@ func configShow(args []string) int {
 	case errors.Is(err, secrets.ErrNotFound):
 	case err != nil:
 		out.ClientSecret = "unknown: the keyring cannot be read"
-		defer fmt.Fprintf(os.Stderr, "exocal: %s.\n", sentenceOf(err))
+		defer fmt.Fprintf(os.Stderr, "exocal: %s.\n", cliSentence(err))
 	default:
 		out.TenantID, out.ClientID = r.TenantID, r.ClientID
 		_, _, fromEnv := store.Overridden()
@@ -166,12 +166,12 @@ func configSet(args []string) int {
 	}
 	path, err := config.Path()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "exocal: %s.\n", sentenceOf(err))
+		fmt.Fprintf(os.Stderr, "exocal: %s.\n", cliSentence(err))
 		return 2
 	}
 	s, err := config.Load(path)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "exocal: %s.\n", sentenceOf(err))
+		fmt.Fprintf(os.Stderr, "exocal: %s.\n", cliSentence(err))
 		return 2
 	}
 	if err := config.Set(&s, key, value); err != nil {
@@ -179,7 +179,7 @@ func configSet(args []string) int {
 		return 2
 	}
 	if err := config.Save(path, s); err != nil {
-		fmt.Fprintf(os.Stderr, "exocal: %s.\n", sentenceOf(err))
+		fmt.Fprintf(os.Stderr, "exocal: %s.\n", cliSentence(err))
 		return 2
 	}
 	fmt.Printf("%s saved in %s.\n", config.Labels[key], path)
@@ -212,7 +212,7 @@ func setRegistrationKey(key, value string) int {
 	defer cancel()
 	r, err := store.Base.Get(ctx, secrets.DefaultProfile)
 	if err != nil && !errors.Is(err, secrets.ErrNotFound) {
-		fmt.Fprintf(os.Stderr, "exocal: %s\n", sentenceOf(err)+".")
+		fmt.Fprintf(os.Stderr, "exocal: %s\n", cliSentence(err)+".")
 		return 2
 	}
 	if key == "tenant_id" {
@@ -221,7 +221,7 @@ func setRegistrationKey(key, value string) int {
 		r.ClientID = value
 	}
 	if err := store.Base.Set(ctx, secrets.DefaultProfile, r); err != nil {
-		fmt.Fprintf(os.Stderr, "exocal: %s.\n", sentenceOf(err))
+		fmt.Fprintf(os.Stderr, "exocal: %s.\n", cliSentence(err))
 		return 2
 	}
 	fmt.Printf("%s saved in the OS keyring.\n", config.Labels[key])
@@ -241,7 +241,7 @@ func setRegistrationKey(key, value string) int {
 func printFieldErrors(err error) {
 	es := config.AsErrors(err)
 	if len(es) == 0 {
-		fmt.Fprintf(os.Stderr, "exocal: %s.\n", sentenceOf(err))
+		fmt.Fprintf(os.Stderr, "exocal: %s.\n", cliSentence(err))
 		return
 	}
 	for _, e := range es {
@@ -249,8 +249,8 @@ func printFieldErrors(err error) {
 	}
 }
 
-// sentenceOf drops the "pkg: " prefix and the final period of an error.
-func sentenceOf(err error) string {
+// cliSentence drops the "pkg: " prefix and the final period of an error.
+func cliSentence(err error) string {
 	msg := err.Error()
 	if i := strings.Index(msg, ": "); i > 0 && !strings.Contains(msg[:i], " ") {
 		msg = msg[i+2:]

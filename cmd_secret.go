@@ -52,7 +52,7 @@ func runSecret(args []string) int {
 	}
 	raw, err := readSecret(os.Stdin, os.Stderr)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "exocal: %s.\n", sentenceOf(err))
+		fmt.Fprintf(os.Stderr, "exocal: %s.\n", cliSentence(err))
 		return 2
 	}
 	secret, warning := secrets.NormalizeSecret(raw)
@@ -68,12 +68,12 @@ func runSecret(args []string) int {
 	defer cancel()
 	r, err := store.Base.Get(ctx, secrets.DefaultProfile)
 	if err != nil && !errors.Is(err, secrets.ErrNotFound) {
-		fmt.Fprintf(os.Stderr, "exocal: %s.\n", sentenceOf(err))
+		fmt.Fprintf(os.Stderr, "exocal: %s.\n", cliSentence(err))
 		return 2
 	}
 	r.ClientSecret = secret
 	if err := store.Base.Set(ctx, secrets.DefaultProfile, r); err != nil {
-		fmt.Fprintf(os.Stderr, "exocal: %s.\n", sentenceOf(err))
+		fmt.Fprintf(os.Stderr, "exocal: %s.\n", cliSentence(err))
 		return 2
 	}
 	fmt.Println("Client secret saved in the OS keyring.")
