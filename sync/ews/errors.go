@@ -298,3 +298,17 @@ func messageError(op, mailbox string, status int, m responseMessage) *Error {
 		BackOff: backOffFrom(m.MessageXML),
 	}
 }
+
+func (k BlockKind) String() string {
+	switch k {
+	case NotBlocked:
+		return "not blocked"
+	case BlockedOther:
+		return "blocked by policy"
+	case BlockedDisabled:
+		return "EWS disabled"
+	case BlockedNotAllowed:
+		return "app not in EWSAllowedAppIDs"
+	}
+	return fmt.Sprintf("BlockKind(%d)", int(k))
+}
