@@ -50,7 +50,7 @@ test/ics/node_modules: test/ics/package-lock.json
 
 test-integration: build
 	.ci/keyring-session.sh env EXOCAL_REAL_KEYRING=1 EXOCAL_REQUIRE_TOOLS=1 \
-		go test $(GOTAGS) -count=1 -run 'RealKeyring' -v ./app/... ./ui/...
+		go test $(GOTAGS) -count=1 -run 'RealKeyring' -v . ./app/... ./ui/...
 	.ci/gui-test.sh $(BIN)
 
 ## bench: the benchmarks behind docs/PERFORMANCE.md.
