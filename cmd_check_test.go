@@ -81,17 +81,22 @@ func TestCheckCLI(t *testing.T) {
 		args      []string
 		exit      int
 		want      []string // substrings of stdout
+		wantErr   string   // substring of stderr
 	}{
 		{"correct setup", cliSecret, nil, nil, 0,
-			[]string{"✔ OK      Settings are valid", "✔ OK      Token from Microsoft Entra ID", "✔ OK      Streaming notifications", "All required steps passed."}},
+			[]string{"✔ OK      Settings are valid", "✔ OK      Token from Microsoft Entra ID", "✔ OK      Streaming notifications", "All required steps passed."}, ""},
 		{"wrong secret", "Wrong~secret-value-for-the-cli-test-000000", nil, nil, 2,
 			[]string{"✘ FAILED  Token from Microsoft Entra ID: Entra rejected the client secret (AADSTS7000215)",
-				"\n      1. Open Microsoft Entra admin center", "– SKIPPED Token permissions", `Failed at "Token from Microsoft Entra ID".`}},
+				"\n      1. Open Microsoft Entra admin center", "– SKIPPED Token permissions", `Failed at "Token from Microsoft Entra ID".`}, ""},
 		{"unknown mailbox", cliSecret, []string{"nobody@contoso.onmicrosoft.com"}, nil, 1,
-			[]string{"✘ FAILED  Calendar of nobody@contoso.onmicrosoft.com: Exchange has no mailbox", "      Check the address"}},
-		{"json", cliSecret, nil, []string{"--json"}, 0, []string{`"ok": true`, `"exit_code": 0`, `"id": "subscription"`}},
+			[]string{"✘ FAILED  Calendar of nobody@contoso.onmicrosoft.com: Exchange has no mailbox", "      Check the address"}, ""},
+		{"secret expiring", cliSecret, nil, []string{"--secret-expires", time.Now().AddDate(0, 0, 3).Format(time.DateOnly)}, 0,
+			[]string{"! WARNING App registration in the keyring: The client secret expires on", "New client secret", "All required steps passed."}, ""},
+		{"bad expiry date", cliSecret, nil, []string{"--secret-expires", "31.03.2027"}, 2, nil, "write it as YYYY-MM-DD"},
+		{"help", cliSecret, nil, []string{"--help"}, 0, nil, "Usage: exocal check"},
+		{"json", cliSecret, nil, []string{"--json"}, 0, []string{`"ok": true`, `"exit_code": 0`, `"id": "subscription"`}, ""},
 		{"json, wrong secret", "Wrong~secret-value-for-the-cli-test-000000", nil, []string{"--json"}, 2,
-			[]string{`"ok": false`, `"exit_code": 2`, `"cause": "invalid-secret"`}},
+			[]string{`"ok": false`, `"exit_code": 2`, `"cause": "invalid-secret"`}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -103,6 +108,9 @@ func TestCheckCLI(t *testing.T) {
 			out := stdout.String()
 			if code != tt.exit {
 				t.Errorf("exit code: got %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.exit, out, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), tt.wantErr) {
+				t.Errorf("stderr: want %q in\n%s", tt.wantErr, stderr.String())
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(out, w) {
@@ -122,7 +130,7 @@ func TestCheckCLI(t *testing.T) {
 				if len(doc.Steps) < 9 || doc.OK != (tt.exit == 0) {
 					t.Errorf("JSON: got ok %v with %d steps, want ok %v with at least 9", doc.OK, len(doc.Steps), tt.exit == 0)
 				}
-			} else {
+			} else if len(tt.want) > 0 {
 				// One line per step, in chain order, each printed as it completed.
 				lines := strings.Split(out, "\n")
 				if !strings.HasPrefix(lines[0], "Checking") || !strings.Contains(lines[1], "Settings are valid") || !strings.Contains(lines[2], "App registration") {

@@ -17,8 +17,18 @@ func TestCorrectRegistrationPassesEveryStep(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, nil)
 	var seen []Step
+	// Progress is live: each step is reported before the next one talks to
+	// the tenant (the emulator's token counter tells).
+	tokensAt := map[string]int64{}
 	start := time.Now()
-	rep := Run(context.Background(), f.in, func(s Step) { seen = append(seen, s) })
+	rep := Run(context.Background(), f.in, func(s Step) {
+		seen = append(seen, s)
+		tokensAt[s.ID] = f.srv.Stats().TokenRequests
+	})
+	if tokensAt[StepRegistration] != 0 || tokensAt[StepToken] != 1 {
+		t.Errorf("token requests seen at progress: got %d after the registration step and %d after the token step, want 0 and 1",
+			tokensAt[StepRegistration], tokensAt[StepToken])
+	}
 	t.Logf("check against the emulator took %s (%d steps)", time.Since(start).Round(time.Millisecond), len(rep.Steps))
 	if !rep.OK() || rep.ExitCode() != ExitOK {
 		t.Fatalf("got OK %v exit %d, want true 0:\n%s", rep.OK(), rep.ExitCode(), stepsSummary(rep))
