@@ -13,10 +13,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/exocal/exocal/app"
 	"github.com/exocal/exocal/app/config"
 	"github.com/exocal/exocal/app/secrets"
 	"github.com/exocal/exocal/sync/emulator"
 	"github.com/exocal/exocal/sync/emulator/tenant"
+	"github.com/exocal/exocal/ui"
 )
 
 func init() {
@@ -51,19 +53,50 @@ func runDemo(args []string) int {
 	if *live > 0 {
 		go demoChanges(ctx, srv.Tenant(), *live, log)
 	}
-	return runDemoApp(ctx, log)
+	return runDemoApp(ctx, dir, log)
 }
 
-// runDemoApp runs the app on the demo's settings. The tray app (ui.Run with
-// app.App) is not wired into the demo yet, so it runs headless.
-func runDemoApp(ctx context.Context, log *slog.Logger) int {
-	fmt.Println("The tray app is not wired into the demo yet; syncing headless until Ctrl+C.")
-	h, code := openHeadless(ctx, log)
-	if h == nil {
-		return code
+// runDemoApp runs the tray app on the demo's settings, with the sync
+// engine wired in (syncService); without a display it syncs headless.
+func runDemoApp(ctx context.Context, dir string, log *slog.Logger) int {
+	if err := ui.CheckDisplay(); err != nil {
+		fmt.Println("No display, so no tray icon: syncing headless until Ctrl+C.")
+		h, code := openHeadless(ctx, log)
+		if h == nil {
+			return code
+		}
+		defer h.Close()
+		return serveHeadless(ctx, h, log)
 	}
-	defer h.Close()
-	return serveHeadless(ctx, h, log)
+	opts, err := app.DefaultOptions(log)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "exocal demo: %s.\n", trimPkg(err))
+		return exitSetup
+	}
+	// A private single-instance socket: a running ExoCal is not disturbed.
+	opts.SocketPath = filepath.Join(dir, "exocal.sock")
+	svc := newSyncService(opts.Secrets, log)
+	opts.Engine = svc
+	core, err := app.New(opts)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "exocal demo: %s.\n", trimPkg(err))
+		return exitSetup
+	}
+	svc.core = core
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	runDone := make(chan error, 1)
+	go func() { runDone <- core.Run(ctx) }()
+	uiErr := ui.Run(core, ui.Options{Log: log})
+	cancel()
+	if err := <-runDone; err != nil {
+		log.Error("app stopped", "err", err)
+	}
+	if uiErr != nil {
+		fmt.Fprintf(os.Stderr, "exocal demo: %s.\n", trimPkg(uiErr))
+		return exitSetup
+	}
+	return exitOK
 }
 
 // startDemoTenant starts the emulator on loopback and points a private

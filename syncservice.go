@@ -1,0 +1,240 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/exocal/exocal/app"
+	"github.com/exocal/exocal/app/config"
+	"github.com/exocal/exocal/app/secrets"
+	"github.com/exocal/exocal/sync/backend"
+	"github.com/exocal/exocal/sync/engine"
+	"github.com/exocal/exocal/sync/store"
+)
+
+// syncCore is what syncService needs from the app core (*app.App).
+type syncCore interface {
+	Settings() config.Settings
+	Paused() bool
+	Publish(app.Status)
+}
+
+// syncService implements app.Engine: it builds the backend from the
+// settings and the registration, runs the sync engine, applies settings
+// changes (a new registration or endpoint rebuilds the backend; the rest is
+// an engine.Reload), follows pause/resume, and publishes the engine's
+// Status into the app core as an app.Status.
+type syncService struct {
+	core    syncCore
+	secrets secrets.Store
+	profile string
+	log     *slog.Logger
+	notify  func(title, body string)
+	kick    chan struct{}
+	now     chan struct{}
+}
+
+func newSyncService(sec secrets.Store, log *slog.Logger) *syncService {
+	return &syncService{secrets: sec, profile: secrets.DefaultProfile, log: log,
+		kick: make(chan struct{}, 1), now: make(chan struct{}, 1)}
+}
+
+// SyncNow implements app.Engine.
+func (s *syncService) SyncNow() { kickChan(s.now) }
+
+// Reload implements app.Engine: settings, registration or pause changed.
+func (s *syncService) Reload() { kickChan(s.kick) }
+
+func kickChan(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+func (s *syncService) wiring(st config.Settings) (backend.Settings, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	reg, err := s.secrets.Get(ctx, s.profile)
+	if err != nil && !errors.Is(err, secrets.ErrNotFound) {
+		return backend.Settings{}, err
+	}
+	if st.SyncType != config.SyncEWS || !reg.Complete() || len(st.EffectiveMailboxes()) == 0 {
+		return backend.Settings{}, errNotConfigured
+	}
+	bs := backendSettings(st, reg, s.log)
+	if st.EWSDebug {
+		if cache, err := os.UserCacheDir(); err == nil {
+			bs.DebugLog = filepath.Join(cache, "exocal", "ews-debug.log")
+		}
+	}
+	return bs, nil
+}
+
+var errNotConfigured = errors.New("not configured")
+
+// Run implements app.Engine.
+func (s *syncService) Run(ctx context.Context) error {
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return fmt.Errorf("sync: no user cache dir (set HOME or XDG_CACHE_HOME): %w", err)
+	}
+	st, err := store.Open(filepath.Join(cache, "exocal", "state.db"), 5*time.Second)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	backoff := time.Duration(0)
+	for ctx.Err() == nil {
+		settings := s.core.Settings()
+		bs, err := s.wiring(settings)
+		if err != nil {
+			// The app shows "not set up" / the keyring error itself; wait for a change.
+			if !errors.Is(err, errNotConfigured) {
+				s.log.Warn("sync: registration unreadable", "err", err)
+			}
+			if !s.wait(ctx, 0) {
+				return nil
+			}
+			continue
+		}
+		bctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		b, err := backend.New(bctx, bs)
+		cancel()
+		if err != nil {
+			backoff = min(max(2*backoff, 5*time.Second), 5*time.Minute)
+			s.log.Warn("sync: setup failed", "err", err, "retry_in", backoff)
+			s.core.Publish(app.Status{State: app.StateError, Err: sentenceOf(err)})
+			if !s.wait(ctx, backoff) {
+				return nil
+			}
+			continue
+		}
+		backoff = 0
+		s.log.Info("sync: backend ready", "ews_url", b.EWSURL, "found_by", b.Discovery)
+		rebuild := s.serve(ctx, b, st, settings, bs)
+		b.Close()
+		if !rebuild {
+			return nil
+		}
+	}
+	return nil
+}
+
+// wait blocks until a kick (true), ctx ends (false) or d passes (true; d 0 = no timeout).
+func (s *syncService) wait(ctx context.Context, d time.Duration) bool {
+	var timeout <-chan time.Time
+	if d > 0 {
+		timeout = time.After(d)
+	}
+	select {
+	case <-ctx.Done():
+		return false
+	case <-s.kick:
+		return true
+	case <-timeout:
+		return true
+	}
+}
+
+// serve runs one engine until ctx ends (false) or the backend must be
+// rebuilt (true).
+func (s *syncService) serve(ctx context.Context, b *backend.Backend, st *store.Store, settings config.Settings, bs backend.Settings) bool {
+	eng := engine.New(engineConfig(settings), engine.Deps{
+		Source: b.Source, Watcher: b.Watcher, Store: st, Sink: backend.ICSSink{}, Logger: s.log, Notify: s.notify,
+	})
+	if s.core.Paused() {
+		eng.Pause()
+	}
+	ectx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		eng.Serve(ectx)
+	}()
+	statuses, unsub := eng.Subscribe()
+	defer func() {
+		cancel()
+		<-done
+		unsub()
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case es := <-statuses:
+			s.core.Publish(toAppStatus(es))
+		case <-s.now:
+			eng.SyncNow()
+		case <-s.kick:
+			next := s.core.Settings()
+			nbs, err := s.wiring(next)
+			if err != nil || !reflect.DeepEqual(stripLogger(nbs), stripLogger(bs)) {
+				return true // registration or endpoint changed: rebuild
+			}
+			eng.Reload(engineConfig(next))
+			if s.core.Paused() {
+				eng.Pause()
+			} else {
+				eng.Resume()
+			}
+		}
+	}
+}
+
+func stripLogger(b backend.Settings) backend.Settings {
+	b.Logger, b.HTTPClient = nil, nil
+	return b
+}
+
+// toAppStatus converts the engine's Status to the tray's.
+func toAppStatus(es engine.Status) app.Status {
+	st := app.Status{LastSync: es.LastSync, Done: es.Done, Total: es.Total, ExportDir: es.ExportDir, At: es.At}
+	st.State = map[engine.State]app.State{
+		engine.StateStarting: app.StateSyncing, engine.StateIdle: app.StateIdle, engine.StateSyncing: app.StateSyncing,
+		engine.StateWarning: app.StateWarning, engine.StateError: app.StateError, engine.StatePaused: app.StatePaused,
+	}[es.State]
+	if es.Err != nil {
+		st.Err = sentenceOf(es.Err)
+	}
+	for _, m := range es.Mailboxes {
+		ms := app.MailboxStatus{Address: m.Address, LastSync: m.LastSuccess, Items: m.Exported}
+		switch m.State {
+		case engine.MailboxIdle:
+			ms.State = app.StateIdle
+		case engine.MailboxError:
+			ms.State = app.StateError
+		default:
+			ms.State = app.StateSyncing
+		}
+		if m.Err != nil {
+			ms.Err = sentenceOf(m.Err)
+		}
+		st.Mailboxes = append(st.Mailboxes, ms)
+	}
+	return st
+}
+
+// sentenceOf drops the "pkg: " prefixes of a wrapped error chain's message
+// and capitalises it, for the tray.
+func sentenceOf(err error) string {
+	msg := err.Error()
+	for {
+		i := strings.Index(msg, ": ")
+		if i <= 0 || strings.ContainsAny(msg[:i], " ") {
+			break
+		}
+		msg = msg[i+2:]
+	}
+	r, n := utf8.DecodeRuneInString(msg)
+	return string(unicode.ToUpper(r)) + msg[n:]
+}
