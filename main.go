@@ -10,6 +10,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/exocal/exocal/internal/fynelocale"
 )
 
 // command is one `exocal NAME` subcommand.
@@ -31,6 +33,7 @@ func register(c command) {
 }
 
 func main() {
+	fynelocale.Restore()
 	os.Exit(dispatch(os.Args[1:]))
 }
 
