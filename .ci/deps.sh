@@ -11,7 +11,7 @@ build_pkgs=(gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev libxran
 # run_pkgs: what the desktop app needs at run time beyond the libraries above.
 run_pkgs=(dbus gnome-keyring libsecret-1-0)
 # test_pkgs: the real parts the tests use instead of mocks.
-test_pkgs=(xvfb dbus dbus-x11 libglib2.0-bin gnome-keyring libsecret-tools imagemagick
+test_pkgs=(xvfb dbus libglib2.0-bin gnome-keyring libsecret-tools imagemagick
   libxml2-utils python3 python3-exchangelib python3-icalendar python3-recurring-ical-events python3-dateutil
   python3-dbus python3-gi nodejs npm)
 
