@@ -115,7 +115,7 @@ type Server struct {
 type counters struct {
 	requests, tokenRequests, ewsExternal, ewsInternal atomic.Int64
 	streamsOpen, streamsTotal                         atomic.Int64
-	autodiscover                                      atomic.Int64
+	autodiscover, missingAnchor                       atomic.Int64
 	cpuNanos                                          atomic.Int64
 }
 
@@ -126,6 +126,7 @@ type Stats struct {
 	EWSExternal   int64 // requests to /EWS/Exchange.asmx
 	EWSInternal   int64 // requests to the internal EWS URL
 	Autodiscover  int64
+	MissingAnchor int64 // EWS requests without X-AnchorMailbox (Exchange Online may then misroute them)
 	StreamsOpen   int64 // GetStreamingEvents connections open now
 	StreamsTotal  int64 // GetStreamingEvents connections ever opened
 	HandlerNanos  int64 // time spent in handlers, added latency and stream waits excluded
@@ -250,8 +251,8 @@ func (s *Server) Stats() Stats {
 	return Stats{
 		Requests: s.stats.requests.Load(), TokenRequests: s.stats.tokenRequests.Load(),
 		EWSExternal: s.stats.ewsExternal.Load(), EWSInternal: s.stats.ewsInternal.Load(),
-		Autodiscover: s.stats.autodiscover.Load(),
-		StreamsOpen:  s.stats.streamsOpen.Load(), StreamsTotal: s.stats.streamsTotal.Load(),
+		Autodiscover: s.stats.autodiscover.Load(), MissingAnchor: s.stats.missingAnchor.Load(),
+		StreamsOpen: s.stats.streamsOpen.Load(), StreamsTotal: s.stats.streamsTotal.Load(),
 		HandlerNanos: s.stats.cpuNanos.Load(),
 	}
 }

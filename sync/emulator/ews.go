@@ -138,6 +138,11 @@ func (s *Server) handleEWS(w http.ResponseWriter, r *http.Request) {
 	}
 	req.mailbox = mb
 	req.anchor = r.Header.Get("X-AnchorMailbox")
+	if req.anchor == "" {
+		// Required for app-only impersonation; Exchange Online still serves
+		// the request, slower or misrouted. Counted so tests can insist.
+		s.stats.missingAnchor.Add(1)
+	}
 	if hit && f.Kind == FaultServerBusy {
 		s.writeServerBusy(w, r, f)
 		return

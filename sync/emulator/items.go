@@ -285,7 +285,7 @@ func (s *Server) writeCalendarItem(w *xw, v itemView, p propSet) {
 	}
 	if v.typ == "RecurringMaster" && it.Recurrence != nil {
 		if p.has("calendar:Recurrence") {
-			writeRecurrence(w, it.Recurrence)
+			writeRecurrence(w, it.Recurrence, it.StartTimeZone)
 		}
 		first, last, hasLast := s.firstLast(it)
 		if p.has("calendar:FirstOccurrence") && first != nil {
@@ -375,8 +375,25 @@ func isoDuration(d time.Duration) string {
 	return out
 }
 
-// writeRecurrence writes t:Recurrence (a pattern, then a range).
-func writeRecurrence(w *xw, r *tenant.Recurrence) {
+// zonedDate writes a recurrence range date the way Exchange does (sample
+// 17: "2014-03-08-08:00"): the date with the series' UTC offset on it.
+func zonedDate(date, zoneID string) string {
+	z, ok := tenant.Zone(zoneID)
+	d, err := time.Parse("2006-01-02", date)
+	if !ok || z.Location == nil || err != nil {
+		return date
+	}
+	_, off := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, z.Location).Zone()
+	sign := "+"
+	if off < 0 {
+		sign, off = "-", -off
+	}
+	return fmt.Sprintf("%s%s%02d:%02d", date, sign, off/3600, off%3600/60)
+}
+
+// writeRecurrence writes t:Recurrence (a pattern, then a range) for a
+// series in time zone zoneID.
+func writeRecurrence(w *xw, r *tenant.Recurrence, zoneID string) {
 	w.open("t:Recurrence")
 	iv := fmt.Sprint(max(r.Interval, 1))
 	switch r.Pattern {
@@ -418,17 +435,17 @@ func writeRecurrence(w *xw, r *tenant.Recurrence) {
 	switch r.Range {
 	case "EndDate":
 		w.open("t:EndDateRecurrence")
-		w.elem("t:StartDate", r.StartDate)
-		w.elem("t:EndDate", r.EndDate)
+		w.elem("t:StartDate", zonedDate(r.StartDate, zoneID))
+		w.elem("t:EndDate", zonedDate(r.EndDate, zoneID))
 		w.close("t:EndDateRecurrence")
 	case "Numbered":
 		w.open("t:NumberedRecurrence")
-		w.elem("t:StartDate", r.StartDate)
+		w.elem("t:StartDate", zonedDate(r.StartDate, zoneID))
 		w.elem("t:NumberOfOccurrences", fmt.Sprint(r.Count))
 		w.close("t:NumberedRecurrence")
 	default:
 		w.open("t:NoEndRecurrence")
-		w.elem("t:StartDate", r.StartDate)
+		w.elem("t:StartDate", zonedDate(r.StartDate, zoneID))
 		w.close("t:NoEndRecurrence")
 	}
 	w.close("t:Recurrence")

@@ -146,16 +146,13 @@ func (n *node) text() string {
 // declares them (encoding/xml structs would hide that order in tags).
 type xw struct{ bytes.Buffer }
 
-func esc(s string) string {
-	var b strings.Builder
-	xml.EscapeText(&b, []byte(s))
-	return b.String()
-}
+var textEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "\r", "&#xD;")
 
-func escAttr(s string) string {
-	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "\n", "&#xA;", "\r", "&#xD;", "\t", "&#x9;")
-	return r.Replace(s)
-}
+func esc(s string) string { return textEscaper.Replace(s) }
+
+var attrEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "\n", "&#xA;", "\r", "&#xD;", "\t", "&#x9;")
+
+func escAttr(s string) string { return attrEscaper.Replace(s) }
 
 // open writes <name attrs...>; attrs are name, value pairs.
 func (w *xw) open(name string, attrs ...string) {
