@@ -43,6 +43,22 @@ var windowsZones = sync.OnceValues(func() (map[string]string, error) {
 	return m, nil
 })
 
+// locations caches loaded zones: time.LoadLocation reads and parses the
+// zone file on every call.
+var locations sync.Map // key string → *time.Location
+
+func loadCached(key string, load func() (*time.Location, error)) (*time.Location, error) {
+	if v, ok := locations.Load(key); ok {
+		return v.(*time.Location), nil
+	}
+	loc, err := load()
+	if err != nil {
+		return nil, err
+	}
+	v, _ := locations.LoadOrStore(key, loc)
+	return v.(*time.Location), nil
+}
+
 // IANAZone returns the IANA zone CLDR's windowsZones maps a Windows time
 // zone id to (territory "001", the zone for the id as a whole).
 func IANAZone(windowsID string) (string, bool) {
@@ -98,13 +114,13 @@ func (tz *TimeZone) Resolve() ResolvedZone {
 		return ResolvedZone{Kind: ZoneUTC, Location: time.UTC}
 	}
 	if iana, ok := IANAZone(tz.ID); ok {
-		if loc, err := time.LoadLocation(iana); err == nil {
+		if loc, err := loadCached(iana, func() (*time.Location, error) { return time.LoadLocation(iana) }); err == nil {
 			return ResolvedZone{Kind: ZoneIANA, Location: loc, TZID: iana}
 		}
 	}
 	if tz.HasDefinition {
 		tzid := tz.customTZID()
-		if loc, err := tz.customLocation(tzid); err == nil {
+		if loc, err := loadCached("custom\x00"+tzid+"\x00"+tz.posixTZ(), func() (*time.Location, error) { return tz.customLocation(tzid) }); err == nil {
 			return ResolvedZone{Kind: ZoneCustom, Location: loc, TZID: tzid, Def: tz}
 		}
 	}

@@ -41,9 +41,7 @@
 package ics
 
 import (
-	"bytes"
 	"fmt"
-	"io"
 	"strings"
 )
 
@@ -86,33 +84,3 @@ const ProductID = "-//ExoCal//ExoCal//EN"
 
 // maxLine is the longest content line in octets, CRLF excluded (RFC 5545 3.1).
 const maxLine = 75
-
-// fold writes src (CRLF-terminated content lines) to w, folding each line
-// longer than 75 octets with CRLF SPACE, never inside a UTF-8 sequence.
-func fold(w io.Writer, src []byte) error {
-	out := make([]byte, 0, len(src)+len(src)/32)
-	for len(src) > 0 {
-		i := bytes.Index(src, []byte("\r\n"))
-		var line []byte
-		if i < 0 {
-			line, src = src, nil
-		} else {
-			line, src = src[:i], src[i+2:]
-		}
-		limit := maxLine
-		for len(line) > limit {
-			cut := limit
-			for cut > 1 && line[cut]&0xC0 == 0x80 {
-				cut--
-			}
-			out = append(out, line[:cut]...)
-			out = append(out, "\r\n "...)
-			line = line[cut:]
-			limit = maxLine - 1
-		}
-		out = append(out, line...)
-		out = append(out, "\r\n"...)
-	}
-	_, err := w.Write(out)
-	return err
-}

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	ical "github.com/emersion/go-ical"
@@ -27,7 +30,8 @@ func Render(w io.Writer, mailbox string, events []calendar.Event, opts Options) 
 	if err := render(&buf, mailbox, events, opts); err != nil {
 		return err
 	}
-	return fold(w, buf.Bytes())
+	_, err := w.Write(buf.Bytes())
+	return err
 }
 
 // zoneUse collects the zones a file uses and the years it needs them for.
@@ -110,33 +114,77 @@ func (u *zoneUse) add(rz calendar.ResolvedZone, years ...int) {
 type vevent struct {
 	uid, recurrenceID, itemID string
 	comp                      *ical.Component
+	data                      []byte // comp, encoded
 }
 
+// render builds the calendar. Events are rendered and encoded by one
+// worker per CPU over contiguous chunks of the input, then ordered by UID,
+// RECURRENCE-ID and item id (the result does not depend on the workers).
 func render(buf *bytes.Buffer, mailbox string, events []calendar.Event, opts Options) error {
 	cal := ical.NewCalendar()
-	cal.Props.Set(&ical.Prop{Name: ical.PropProductID, Params: ical.Params{}, Value: ProductID})
-	cal.Props.Set(&ical.Prop{Name: ical.PropVersion, Params: ical.Params{}, Value: "2.0"})
-	cal.Props.Set(&ical.Prop{Name: ical.PropCalendarScale, Params: ical.Params{}, Value: "GREGORIAN"})
+	cal.Props.Set(rawProp(ical.PropProductID, ProductID))
+	cal.Props.Set(rawProp(ical.PropVersion, "2.0"))
+	cal.Props.Set(rawProp(ical.PropCalendarScale, "GREGORIAN"))
 	cal.Props.Set(textProp("X-WR-CALNAME", mailbox))
 
-	use := &zoneUse{zones: map[string]*usedZone{}, gaps: map[string][][2]time.Duration{}}
-	var vevents []vevent
-	for i := range events {
-		vs, err := renderEvent(&events[i], opts, use)
-		if err != nil {
-			return err
-		}
-		vevents = append(vevents, vs...)
+	workers := min(runtime.GOMAXPROCS(0), max(len(events)/500, 1))
+	type result struct {
+		vevents []vevent
+		use     *zoneUse
+		err     error
 	}
-	sort.SliceStable(vevents, func(i, j int) bool {
-		a, b := &vevents[i], &vevents[j]
-		if a.uid != b.uid {
-			return a.uid < b.uid
+	results := make([]result, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := len(events)*w/workers, len(events)*(w+1)/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			use := newZoneUse()
+			enc := &encoder{buf: make([]byte, 0, (hi-lo)*1100)}
+			var vevents []vevent
+			var spans [][2]int
+			for i := lo; i < hi; i++ {
+				vs, err := renderEvent(&events[i], opts, use)
+				if err != nil {
+					results[w].err = err
+					return
+				}
+				for _, v := range vs {
+					start := len(enc.buf)
+					if err := enc.component(v.comp); err != nil {
+						results[w].err = fmt.Errorf("ics: encode event %q: %w", v.uid, err)
+						return
+					}
+					v.comp = nil
+					vevents = append(vevents, v)
+					spans = append(spans, [2]int{start, len(enc.buf)})
+				}
+			}
+			for i := range vevents {
+				vevents[i].data = enc.buf[spans[i][0]:spans[i][1]:spans[i][1]]
+			}
+			results[w] = result{vevents: vevents, use: use}
+		}()
+	}
+	wg.Wait()
+	use := newZoneUse()
+	var vevents []vevent
+	for _, r := range results {
+		if r.err != nil {
+			return r.err
 		}
-		if a.recurrenceID != b.recurrenceID {
-			return a.recurrenceID < b.recurrenceID
+		use.merge(r.use)
+		vevents = append(vevents, r.vevents...)
+	}
+	slices.SortStableFunc(vevents, func(a, b vevent) int {
+		if c := strings.Compare(a.uid, b.uid); c != 0 {
+			return c
 		}
-		return a.itemID < b.itemID
+		if c := strings.Compare(a.recurrenceID, b.recurrenceID); c != 0 {
+			return c
+		}
+		return strings.Compare(a.itemID, b.itemID)
 	})
 
 	tzids := make([]string, 0, len(use.zones))
@@ -144,25 +192,38 @@ func render(buf *bytes.Buffer, mailbox string, events []calendar.Event, opts Opt
 		tzids = append(tzids, id)
 	}
 	sort.Strings(tzids)
-	for _, id := range tzids {
-		z := use.zones[id]
-		cal.Children = append(cal.Children, vtimezone(z.rz, z.minYear, z.maxYr))
-	}
+	size := 1024
 	for _, v := range vevents {
-		cal.Children = append(cal.Children, v.comp)
+		size += len(v.data)
 	}
-	if len(cal.Children) == 0 {
-		// go-ical refuses an empty VCALENDAR; an empty calendar is valid
-		// iCalendar, written by hand in go-ical's property order.
-		buf.WriteString("BEGIN:VCALENDAR\r\nCALSCALE:GREGORIAN\r\nPRODID:" + ProductID + "\r\nVERSION:2.0\r\n")
-		buf.WriteString("X-WR-CALNAME:" + cal.Props.Get("X-WR-CALNAME").Value + "\r\n")
-		buf.WriteString("END:VCALENDAR\r\n")
-		return nil
-	}
-	if err := ical.NewEncoder(buf).Encode(cal); err != nil {
+	enc := &encoder{buf: make([]byte, 0, size+len(tzids)*2048)}
+	enc.simple("BEGIN", cal.Name)
+	if err := enc.props(cal.Component); err != nil {
 		return fmt.Errorf("ics: encode calendar of %q: %w", mailbox, err)
 	}
+	for _, id := range tzids {
+		z := use.zones[id]
+		if err := enc.component(vtimezone(z.rz, z.minYear, z.maxYr)); err != nil {
+			return fmt.Errorf("ics: encode time zone %q: %w", id, err)
+		}
+	}
+	for _, v := range vevents {
+		enc.buf = append(enc.buf, v.data...)
+	}
+	enc.simple("END", cal.Name)
+	buf.Write(enc.buf)
 	return nil
+}
+
+func newZoneUse() *zoneUse {
+	return &zoneUse{zones: map[string]*usedZone{}, gaps: map[string][][2]time.Duration{}}
+}
+
+// merge adds o's zones and years to u.
+func (u *zoneUse) merge(o *zoneUse) {
+	for _, z := range o.zones {
+		u.add(z.rz, z.minYear, z.maxYr)
+	}
 }
 
 // timeSpec says how an event writes its instants.
@@ -197,15 +258,15 @@ func clockOf(t time.Time) time.Duration {
 }
 
 func (ts timeSpec) prop(name string, t time.Time) *ical.Prop {
-	p := &ical.Prop{Name: name, Params: ical.Params{}}
+	p := &ical.Prop{Name: name}
 	switch {
 	case ts.allDay:
-		p.Params.Set(ical.ParamValue, "DATE")
+		p.Params = ical.Params{ical.ParamValue: {"DATE"}}
 		p.Value = t.In(ts.rz.Location).Format(dateFormat)
 	case ts.rz.Kind == calendar.ZoneUTC:
 		p.Value = t.UTC().Format(utcFormat)
 	default:
-		p.Params.Set(ical.ParamTimezoneID, ts.rz.TZID)
+		p.Params = ical.Params{ical.ParamTimezoneID: {ts.rz.TZID}}
 		if v, ok := ts.nominal(t); ok {
 			p.Value = v
 		} else {
@@ -274,7 +335,7 @@ func renderEvent(e *calendar.Event, opts Options, use *zoneUse) ([]vevent, error
 				comp.Props.Set(endTS.prop(ical.PropDateTimeEnd, endOrNext(start, end, e.AllDay, rz)))
 			}
 			rrule, rdates, untilYear := rruleValue(e, start, rz)
-			comp.Props.Set(&ical.Prop{Name: ical.PropRecurrenceRule, Params: ical.Params{}, Value: rrule})
+			comp.Props.Set(rawProp(ical.PropRecurrenceRule, rrule))
 			for _, d := range rdates {
 				comp.Props.Add(seriesTS.prop(ical.PropRecurrenceDates, d))
 			}
@@ -373,7 +434,7 @@ func endOrNext(start, end time.Time, allDay bool, rz calendar.ResolvedZone) time
 
 // baseEvent builds a VEVENT with everything but its times.
 func baseEvent(e *calendar.Event, uid string, opts Options, private bool) *ical.Component {
-	c := ical.NewComponent(ical.CompEvent)
+	c := &ical.Component{Name: ical.CompEvent, Props: make(ical.Props, 24)}
 	c.Props.Set(textProp(ical.PropUID, uid))
 	stamp := e.LastModified
 	if stamp.IsZero() {
@@ -423,13 +484,14 @@ func baseEvent(e *calendar.Event, uid string, opts Options, private bool) *ical.
 		for i, s := range e.Categories {
 			cats[i] = cleanText(s)
 		}
-		p := &ical.Prop{Name: ical.PropCategories, Params: ical.Params{}}
-		p.SetTextList(cats)
-		p.Params.Del(ical.ParamValue)
-		c.Props.Set(p)
+		for i := range cats {
+			cats[i] = escapeText(cats[i])
+		}
+		c.Props.Set(rawProp(ical.PropCategories, strings.Join(cats, ",")))
 	}
 	if o := e.Organizer; o != nil && cleanAddr(o.Email) != "" {
 		p := rawProp(ical.PropOrganizer, "mailto:"+cleanAddr(o.Email))
+		p.Params = ical.Params{}
 		if cn := cleanParam(o.Name); cn != "" {
 			p.Params.Set(ical.ParamCommonName, cn)
 		}
@@ -442,6 +504,7 @@ func baseEvent(e *calendar.Event, uid string, opts Options, private bool) *ical.
 			continue
 		}
 		p := rawProp(ical.PropAttendee, "mailto:"+addr)
+		p.Params = make(ical.Params, 4)
 		if cn := cleanParam(a.Name); cn != "" {
 			p.Params.Set(ical.ParamCommonName, cn)
 		}
@@ -557,14 +620,33 @@ func partStat(r calendar.Response) string {
 }
 
 func rawProp(name, value string) *ical.Prop {
-	return &ical.Prop{Name: name, Params: ical.Params{}, Value: value}
+	return &ical.Prop{Name: name, Value: value}
 }
 
 func textProp(name, text string) *ical.Prop {
-	p := &ical.Prop{Name: name, Params: ical.Params{}}
-	p.SetText(cleanText(text))
-	p.Params.Del(ical.ParamValue)
-	return p
+	return &ical.Prop{Name: name, Value: escapeText(cleanText(text))}
+}
+
+// escapeText escapes TEXT as RFC 5545 3.3.11 (and go-ical's SetText) do:
+// backslash, semicolon, comma and newline.
+func escapeText(s string) string {
+	if !strings.ContainsAny(s, "\\;,\n") {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\', ';', ',':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case '\n':
+			b.WriteString("\\n")
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // cleanText makes s valid iCalendar TEXT before escaping: valid UTF-8,

@@ -339,12 +339,11 @@ func TestFold(t *testing.T) {
 		"SUMMARY:" + strings.Repeat("𝄞x", 50),
 		"X:short",
 	} {
-		var out bytes.Buffer
-		if err := fold(&out, []byte(in+"\r\n")); err != nil {
-			t.Fatal(err)
-		}
-		checkLines(t, append([]byte("BEGIN:VCALENDAR\r\n"), out.Bytes()...))
-		if got := strings.ReplaceAll(out.String(), "\r\n ", ""); got != in+"\r\n" {
+		e := &encoder{}
+		e.line = append(e.line, in...)
+		e.flush()
+		checkLines(t, append([]byte("BEGIN:VCALENDAR\r\n"), e.buf...))
+		if got := strings.ReplaceAll(string(e.buf), "\r\n ", ""); got != in+"\r\n" {
 			t.Errorf("unfolded: got %q, want %q", got, in)
 		}
 	}

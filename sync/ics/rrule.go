@@ -128,24 +128,52 @@ func rruleValue(e *calendar.Event, dtstart time.Time, rz calendar.ResolvedZone) 
 			return true
 		})
 	}
-	if r.Range == calendar.EndDate || r.Range == calendar.Numbered {
+	// Half a day after an occurrence: inclusive of it, before the next (a
+	// day or more later), even for readers that misapply a DST offset of a
+	// few hours (pytz-based ones use DTSTART's offset for every occurrence).
+	const slack = 12 * time.Hour
+	switch {
+	case r.Range == calendar.EndDate && e.AllDay:
+		add("UNTIL", r.EndDate.In(time.UTC).Format(dateFormat))
+		lastYear = r.EndDate.Year + 1
+	case r.Range == calendar.EndDate:
+		// The EndDate at the series' time of day: no occurrence after it
+		// is on or before EndDate.
+		lt := dtstart.In(rz.Location)
+		clock := time.Duration(lt.Hour())*time.Hour + time.Duration(lt.Minute())*time.Minute + time.Duration(lt.Second())*time.Second
+		add("UNTIL", r.EndDate.At(clock, rz.Location).Add(slack).UTC().Format(utcFormat))
+		lastYear = r.EndDate.Year + 1
+	case r.Range == calendar.Numbered && !februaries:
+		add("COUNT", strconv.Itoa(r.Count))
+		lastYear = dtstart.Year() + 1 + numberedYears(r)
+	case r.Range == calendar.Numbered:
+		// COUNT would not count the February RDATEs: end at the last
+		// occurrence instead.
 		var last time.Time
 		e.SeriesStarts(func(s, _ time.Time) bool { last = s; return true })
 		lastYear = last.Year() + 1
-		switch {
-		case r.Range == calendar.Numbered && !februaries:
-			add("COUNT", strconv.Itoa(r.Count))
-		case e.AllDay:
+		if e.AllDay {
 			add("UNTIL", last.In(rz.Location).Format(dateFormat))
-		default:
-			// Half a day after the last occurrence: inclusive of it, before
-			// the next (a day or more later) even for readers that
-			// misapply a DST offset of up to a few hours (pytz-based ones
-			// use DTSTART's offset for every occurrence).
-			add("UNTIL", last.Add(12*time.Hour).UTC().Format(utcFormat))
+		} else {
+			add("UNTIL", last.Add(slack).UTC().Format(utcFormat))
 		}
 	}
 	return strings.Join(parts, ";"), rdates, lastYear
+}
+
+// numberedYears bounds how many years a Numbered series spans.
+func numberedYears(r *calendar.Recurrence) int {
+	n := min(max(r.Count, 1), 1_000_000)
+	iv := min(max(r.Interval, 1), 1000)
+	switch r.Pattern {
+	case calendar.Daily:
+		return n*iv/365 + 1
+	case calendar.Weekly:
+		return n*iv*7/365 + 1
+	case calendar.AbsoluteMonthly, calendar.RelativeMonthly:
+		return n*iv/12 + 1
+	}
+	return n
 }
 
 // rdateYears is how many years past the later of its start and its last
