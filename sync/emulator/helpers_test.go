@@ -220,6 +220,7 @@ func (c *capture) validate(t *testing.T) {
 	if len(lenient) > 0 {
 		ewsvalidate.Files(t, true, lenient...)
 	}
+	t.Logf("validate-ews: %d captured exchanges, %d messages validated strictly, %d stream envelopes leniently", len(c.ex), len(strict), len(lenient))
 }
 
 var wordValue = regexp.MustCompile(`^[A-Za-z_ ]{1,60}$`)

@@ -110,7 +110,9 @@ func streamMessage(env *node) *node {
 
 func TestStreamingWithAffinity(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	// A 3 s "minute": the event must arrive before ConnectionTimeout ends
+	// the stream, even on a loaded machine.
+	e := newEnv(t, func(o *Options) { o.StreamMinute = 3 * time.Second })
 	e.token = e.getToken()
 	ten := e.srv.Tenant()
 	boxes := ten.Mailboxes()

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/exocal/exocal/internal/testenv"
+)
+
+// startEmulatorCommand runs `exocal emulator ARGS` (this test binary
+// re-executed, see TestMain) and returns its first stdout line, decoded.
+func startEmulatorCommand(t *testing.T, args ...string) (emulatorInfo, *exec.Cmd) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], append([]string{"emulator"}, args...)...)
+	cmd.Env = []string{"EXOCAL_TEST_MAIN=1", "PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "LANG=en_US.UTF-8"}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("exocal emulator: no first line: %v", err)
+	}
+	var info emulatorInfo
+	if err := json.Unmarshal([]byte(line), &info); err != nil {
+		t.Fatalf("first line is not the JSON object: %v: %q", err, line)
+	}
+	return info, cmd
+}
+
+func TestEmulatorCommand(t *testing.T) {
+	t.Parallel()
+	info, cmd := startEmulatorCommand(t, "--mailboxes", "3", "--events", "5", "--seed", "9")
+	if !strings.HasPrefix(info.URL, "http://127.0.0.1:") || info.TenantID == "" || info.ClientID == "" || info.ClientSecret == "" || len(info.Mailboxes) != 3 {
+		t.Fatalf("first line: got %+v", info)
+	}
+	resp, err := http.PostForm(info.URL+"/"+info.TenantID+"/oauth2/v2.0/token", url.Values{
+		"grant_type": {"client_credentials"}, "client_id": {info.ClientID}, "client_secret": {info.ClientSecret},
+		"scope": {"https://outlook.office365.com/.default"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("token with the printed credentials: got %d, want 200", resp.StatusCode)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("exit after SIGTERM: got %v, want 0", err)
+	}
+}
+
+func TestEmulatorCommandRefusesNonLoopback(t *testing.T) {
+	t.Parallel()
+	for _, addr := range []string{"0.0.0.0:0", "192.0.2.1:8080", "[::]:0"} {
+		cmd := exec.Command(os.Args[0], "emulator", "--addr", addr)
+		cmd.Env = []string{"EXOCAL_TEST_MAIN=1", "PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+		out, err := cmd.CombinedOutput()
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitSetup || !strings.Contains(string(out), "not a loopback address") {
+			t.Errorf("--addr %s: got %v %q, want exit %d and a loopback message", addr, err, out, exitSetup)
+		}
+	}
+}
+
+// TestExchangelibAgainstEmulatorCommand runs Debian's exchangelib against
+// the standalone `exocal emulator`, as a person or a script would.
+func TestExchangelibAgainstEmulatorCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("exchangelib end-to-end check skipped in -short mode")
+	}
+	t.Parallel()
+	py := testenv.DebianPython(t, map[string]string{"exchangelib": "python3-exchangelib"})
+	info, _ := startEmulatorCommand(t, "--mailboxes", "3", "--events", "30", "--seed", "5", "--stream-minute", "4s", "--heartbeat", "500ms")
+	line, _ := json.Marshal(info)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, py, filepath.Join(testenv.RepoRoot(), "test", "exchangelib", "check.py"), string(line), "2").CombinedOutput()
+	t.Logf("check.py:\n%s", out)
+	if err != nil {
+		t.Fatalf("exchangelib disagrees with exocal emulator: %v", err)
+	}
+}
