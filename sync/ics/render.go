@@ -38,6 +38,43 @@ func Render(w io.Writer, mailbox string, events []calendar.Event, opts Options) 
 type zoneUse struct {
 	zones map[string]*usedZone
 	gaps  map[string][][2]time.Duration // TZID → wall-clock windows DST skips
+	moves map[string][]time.Duration    // TZID → wall-clock times of DST changes
+}
+
+// mayCross reports whether an occurrence starting at wall-clock time c and
+// lasting length may contain a DST change of rz (a cheap superset test).
+func (u *zoneUse) mayCross(rz calendar.ResolvedZone, c, length time.Duration) bool {
+	if rz.Kind == calendar.ZoneUTC || length <= 0 {
+		return false
+	}
+	ts, ok := u.moves[rz.TZID]
+	if !ok {
+		seen := map[time.Duration]bool{}
+		begin := time.Date(minZoneYear, 1, 1, 0, 0, 0, 0, rz.Location)
+		stop := time.Date(maxZoneYear, 1, 1, 0, 0, 0, 0, rz.Location)
+		for _, tr := range transitionsBetween(rz.Location, begin, stop) {
+			if tr.from != tr.to && !seen[clockOf(tr.local)] {
+				seen[clockOf(tr.local)] = true
+				ts = append(ts, clockOf(tr.local))
+			}
+		}
+		u.moves[rz.TZID] = ts
+	}
+	if len(ts) == 0 {
+		return false
+	}
+	if length >= 20*time.Hour {
+		return true
+	}
+	const day = 24 * time.Hour
+	for _, t := range ts {
+		// Does [c, c+length) meet t (mod a day), with an hour to spare?
+		d := ((t-c)%day + day) % day
+		if d < length+time.Hour || d > day-time.Hour {
+			return true
+		}
+	}
+	return false
 }
 
 // gapAt reports whether the wall-clock time c of day falls in a window a
@@ -216,7 +253,7 @@ func render(buf *bytes.Buffer, mailbox string, events []calendar.Event, opts Opt
 }
 
 func newZoneUse() *zoneUse {
-	return &zoneUse{zones: map[string]*usedZone{}, gaps: map[string][][2]time.Duration{}}
+	return &zoneUse{zones: map[string]*usedZone{}, gaps: map[string][][2]time.Duration{}, moves: map[string][]time.Duration{}}
 }
 
 // merge adds o's zones and years to u.
@@ -356,20 +393,29 @@ func renderEvent(e *calendar.Event, opts Options, use *zoneUse) ([]vevent, error
 			use.add(endTS.rz, append(yearsOf(start, end), untilYear)...)
 			out = append(out, vevent{uid: uid, itemID: e.ItemID, comp: comp})
 
-			// Instances whose wall time a DST change skips: Exchange (and
-			// RFC 5545) move them by the gap, some readers (ical.js) the
-			// other way; an explicit override makes every reader agree.
-			if seriesTS.clock != nil && use.gapAt(rz, *seriesTS.clock) {
+			// Instances readers disagree on get an explicit override (same
+			// UID, RECURRENCE-ID, exact DTSTART and DTEND), so that every
+			// reader shows what Exchange shows:
+			//   - a wall time a DST change skips: Exchange (and RFC 5545)
+			//     move it forward by the gap, ical.js backward;
+			//   - an occurrence a DST change falls inside: Exchange (and
+			//     RFC 5545) keep its exact length, ical.js its wall-clock
+			//     length.
+			length := end.Sub(start)
+			if seriesTS.clock != nil && (use.gapAt(rz, *seriesTS.clock) || use.mayCross(rz, *seriesTS.clock, length)) {
 				horizon := horizonOf(e, start)
 				e.SeriesStarts(func(s, en time.Time) bool {
 					if s.After(horizon) {
 						return false
 					}
-					if _, gap := seriesTS.nominal(s); !gap || skip[s.UnixNano()] {
+					_, gap := seriesTS.nominal(s)
+					_, offS := s.In(rz.Location).Zone()
+					_, offE := en.In(rz.Location).Zone()
+					if !gap && offS == offE || skip[s.UnixNano()] {
 						return true
 					}
 					o := baseEvent(e, uid, opts, masterHidden)
-					o.Props.Set(endTS.prop(ical.PropDateTimeStart, s))
+					o.Props.Set(startTS.prop(ical.PropDateTimeStart, s))
 					o.Props.Set(endTS.prop(ical.PropDateTimeEnd, en))
 					o.Props.Set(seriesTS.prop(ical.PropRecurrenceID, s))
 					out = append(out, vevent{uid: uid, recurrenceID: startTS.key(s), itemID: e.ItemID, comp: o})
