@@ -102,7 +102,6 @@ type Server struct {
 	revokedUpTo uint64
 
 	subs        *subscriptions
-	occ         sync.Map // occurrence ItemId -> occRef (seen in CalendarView answers)
 	cancelWatch func()
 
 	stats counters

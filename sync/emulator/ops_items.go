@@ -181,22 +181,6 @@ func (s *Server) opSyncFolderItems(w http.ResponseWriter, req *ewsReq, f Faults,
 
 // --- GetItem (REF getitem-operation-calendar-item.md; samples 16-23) --------
 
-// occRef locates a plain occurrence that a CalendarView answer named.
-type occRef struct {
-	master                string
-	start, end, origStart time.Time
-	index                 int
-}
-
-func occKey(mailbox, id string) string { return strings.ToLower(mailbox) + "\x00" + id }
-
-func (s *Server) rememberOccurrence(mailbox string, o tenant.Occurrence) {
-	if o.Type != "Occurrence" {
-		return
-	}
-	s.occ.Store(occKey(mailbox, o.ItemID), occRef{master: o.MasterID, start: o.Start, end: o.End, origStart: cmpTime(o.OriginalStart, o.Start), index: o.InstanceIndex})
-}
-
 // errItem is an item-level error for a GetItem response message.
 type errItem struct{ code, text string }
 
@@ -210,12 +194,6 @@ func (s *Server) resolveItem(mailbox string, id *node) (itemView, *errItem) {
 		v := id.attr("Id")
 		if it, ok := s.t.Item(mailbox, v); ok {
 			return viewOf(mailbox, it), nil
-		}
-		if r, ok := s.occ.Load(occKey(mailbox, v)); ok {
-			ref := r.(occRef)
-			if m, ok := s.t.Item(mailbox, ref.master); ok {
-				return occurrenceView(mailbox, m, v, ref.start, ref.end, ref.origStart), nil
-			}
 		}
 		if master, idx, ok := tenant.ParseOccurrenceID(v); ok {
 			if m, ok := s.t.Item(mailbox, master); ok && m.Recurrence != nil {
@@ -238,11 +216,6 @@ func (s *Server) resolveItem(mailbox string, id *node) (itemView, *errItem) {
 		return s.occurrenceByIndex(mailbox, m, idx)
 	case "RecurringMasterItemId":
 		occ := id.attr("OccurrenceId")
-		if r, ok := s.occ.Load(occKey(mailbox, occ)); ok {
-			if m, ok := s.t.Item(mailbox, r.(occRef).master); ok {
-				return viewOf(mailbox, m), nil
-			}
-		}
 		if master, _, ok := tenant.ParseOccurrenceID(occ); ok {
 			if m, ok := s.t.Item(mailbox, master); ok {
 				return viewOf(mailbox, m), nil
@@ -289,7 +262,6 @@ func (s *Server) occurrenceByIndex(mailbox string, m tenant.Item, idx int) (item
 			return viewOf(mailbox, it), nil
 		}
 	}
-	s.rememberOccurrence(mailbox, o)
 	return occurrenceView(mailbox, m, o.ItemID, o.Start, o.End, cmpTime(o.OriginalStart, o.Start)), nil
 }
 
@@ -417,7 +389,6 @@ func (s *Server) findCalendarView(w http.ResponseWriter, req *ewsReq, mb string,
 					}
 					masters[o.MasterID] = m
 				}
-				s.rememberOccurrence(mb, o)
 				v = occurrenceView(mb, m, o.ItemID, o.Start, o.End, cmpTime(o.OriginalStart, o.Start))
 			default:
 				it, ok := s.t.Item(mb, o.ItemID)

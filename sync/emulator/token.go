@@ -73,9 +73,6 @@ func (s *Server) writeAADError(w http.ResponseWriter, r *http.Request, status in
 	h.Set("Cache-Control", "no-store, no-cache")
 	h.Set("Pragma", "no-cache")
 	h.Set("x-ms-request-id", trace)
-	if status == http.StatusUnauthorized {
-		// Entra's 401s carry no WWW-Authenticate challenge for the token endpoint.
-	}
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(body)
 }
