@@ -24,10 +24,24 @@
 //     never-ending series, for 20 years past its start or last change),
 //     because ical.js ignores BYSETPOS with BYMONTHDAY; such a Numbered
 //     series ends with UNTIL instead of COUNT.
-//   - EndDate (and the Numbered case above) ranges: UNTIL is, in UTC, half
-//     a day after the last occurrence's start: inclusive of it and before
-//     the next one, also for readers that misapply a DST offset; for
-//     all-day series the DATE of the last occurrence.
+//   - EndDate ranges: UNTIL is, in UTC, half a day after EndDate at the
+//     series' time of day (for the Numbered case above: after the last
+//     occurrence): inclusive of the last occurrence and before the next,
+//     also for readers that misapply a DST offset; for all-day series the
+//     DATE of EndDate (or of the last occurrence).
+//   - Occurrences readers disagree on get an explicit override VEVENT
+//     (same UID, RECURRENCE-ID, exact DTSTART/DTEND), for 20 years past the
+//     series' start or last change: those whose wall time a DST change
+//     skips (Exchange and RFC 5545 move them forward by the gap, ical.js
+//     backward; RECURRENCE-ID/EXDATE then carry the nominal wall time the
+//     RRULE generates), and those a DST change falls inside (Exchange keeps
+//     the exact length, ical.js the wall-clock length).
+//
+// The data model is go-ical's (Component, Prop, Params) and files parse
+// back with its Decoder; encoding uses this package's encoder, which
+// writes exactly what go-ical's Encoder writes (properties and parameters
+// sorted) but folds lines at 75 octets (go-ical does not) and encodes
+// events in parallel into one buffer.
 //   - Sensitivity: Normal → CLASS:PUBLIC; Personal and Private →
 //     CLASS:PRIVATE; Confidential → CLASS:CONFIDENTIAL. Personal, Private
 //     and Confidential items are all written as "Private appointment"
