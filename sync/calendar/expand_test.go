@@ -124,11 +124,11 @@ func TestDateAtGapAndOverlap(t *testing.T) {
 		clock time.Duration
 		want  time.Time
 	}{
-		{"Europe/Berlin", d(2026, 3, 29), 2*time.Hour + 30*time.Minute, time.Date(2026, 3, 29, 1, 30, 0, 0, time.UTC)},   // gap: 03:30 CEST
-		{"America/New_York", d(2026, 3, 8), 2*time.Hour + 30*time.Minute, time.Date(2026, 3, 8, 7, 30, 0, 0, time.UTC)},  // gap: 03:30 EDT
-		{"Europe/Berlin", d(2026, 10, 25), 2*time.Hour + 30*time.Minute, time.Date(2026, 10, 25, 0, 30, 0, 0, time.UTC)}, // overlap: first (CEST)
+		{"Europe/Berlin", d(2026, 3, 29), 2*time.Hour + 30*time.Minute, time.Date(2026, 3, 29, 1, 30, 0, 0, time.UTC)},    // gap: 03:30 CEST
+		{"America/New_York", d(2026, 3, 8), 2*time.Hour + 30*time.Minute, time.Date(2026, 3, 8, 7, 30, 0, 0, time.UTC)},   // gap: 03:30 EDT
+		{"Europe/Berlin", d(2026, 10, 25), 2*time.Hour + 30*time.Minute, time.Date(2026, 10, 25, 0, 30, 0, 0, time.UTC)},  // overlap: first (CEST)
 		{"America/New_York", d(2026, 11, 1), 1*time.Hour + 30*time.Minute, time.Date(2026, 11, 1, 5, 30, 0, 0, time.UTC)}, // overlap: first (EDT)
-		{"America/Havana", d(2026, 3, 8), 0, time.Date(2026, 3, 8, 5, 0, 0, 0, time.UTC)},                                  // midnight gap: 01:00 CDT
+		{"America/Havana", d(2026, 3, 8), 0, time.Date(2026, 3, 8, 5, 0, 0, 0, time.UTC)},                                 // midnight gap: 01:00 CDT
 		{"Asia/Tokyo", d(2026, 3, 8), 9 * time.Hour, time.Date(2026, 3, 8, 0, 0, 0, 0, time.UTC)},
 	} {
 		got := c.day.At(c.clock, mustLoc(t, c.zone))
@@ -143,7 +143,7 @@ func TestExpandAndTouchesWindow(t *testing.T) {
 	tz := &TimeZone{ID: "Eastern Standard Time"}
 	loc := tz.Location()
 	e := Event{UID: "x", TimeZone: tz, Start: d(2026, 1, 5).At(9*time.Hour, loc), End: d(2026, 1, 5).At(10*time.Hour, loc),
-		Recurrence: &Recurrence{Pattern: Weekly, Interval: 1, DaysOfWeek: []Day{Monday}, Range: Numbered, Count: 10, StartDate: d(2026, 1, 5)},
+		Recurrence:         &Recurrence{Pattern: Weekly, Interval: 1, DaysOfWeek: []Day{Monday}, Range: Numbered, Count: 10, StartDate: d(2026, 1, 5)},
 		DeletedOccurrences: []time.Time{d(2026, 1, 12).At(9*time.Hour, loc)},
 	}
 	moved := e
