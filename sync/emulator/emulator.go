@@ -8,6 +8,21 @@
 // Its wire formats are written from Microsoft's documentation, schemas and
 // samples (../shared/ews-reference, ../shared/ews-schema) and share no code
 // with ExoCal's client packages; the data lives in sync/emulator/tenant.
+//
+// Where Microsoft documents nothing, the emulator chooses and says so:
+//   - AADSTS wording for 7000215, 7000222, 700016, 90002, 1002012, 500011,
+//     7000218, 700027, 700024 follows published Entra responses; 700021 and
+//     700023 (assertion issuer/audience) are inferred.
+//   - x-ms-diagnostics 2000008 (no roles) is Exchange Online's; the 2000001
+//     reasons for expired, revoked and invalid tokens are inferred.
+//   - X-EWS-Policy-Reason for an app missing from EwsAllowedAppIDs is
+//     inferred (it contains "blocked by policy").
+//   - HTTP 429 + Retry-After is not in the EWS docs (ews-protocol.md §8).
+//   - More than 200 ids in one GetStreamingEvents gives ErrorInvalidArgument,
+//     an idle subscription expires after 30 minutes, and the override cookie
+//     is not "secure" on plain http (else no client would send it back).
+//   - GetStreamingEvents envelopes follow each other on one chunked answer,
+//     without XML declarations, with m:Notification as Exchange sends it.
 package emulator
 
 import (

@@ -234,3 +234,47 @@ func TestStreamingWithoutAffinityLosesSubscription(t *testing.T) {
 		t.Errorf("GetStreamingEvents on another backend: got %s, want ErrorSubscriptionNotFound", got)
 	}
 }
+
+func TestStreamingLimits(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(o *Options) { o.StreamMinute = 5 * time.Second; o.Heartbeat = time.Second })
+	e.token = e.getToken()
+	mb := e.srv.Tenant().Mailboxes()[0]
+	var ids []string
+	for range maxSubscriptionsPerMailbox {
+		id, _ := e.subscribe(mb, mb, "")
+		ids = append(ids, id)
+	}
+	// EWSMaxSubscriptions: the 21st subscription on one mailbox fails.
+	res := e.post(ewsPath, e.token, mb, soapEnvelope(mb, subscribeCalendar))
+	if got := res.messages()[0].child(nsMessages, "ResponseCode").text(); got != "ErrorExceededSubscriptionCount" {
+		t.Errorf("21st Subscribe: got %s, want ErrorExceededSubscriptionCount", got)
+	}
+	// HangingConnectionLimit: ten open streams per account, the 11th fails.
+	for i := range maxStreamsPerAccount {
+		st := e.openStream(mb, mb, "", getStreamingEvents(1, ids[i]))
+		if env := st.next(); env == nil || streamMessage(env).child(nsMessages, "ConnectionStatus").text() != "OK" {
+			t.Fatalf("stream %d did not open", i)
+		}
+	}
+	res = e.post(ewsPath, e.token, mb, soapEnvelope(mb, getStreamingEvents(1, ids[10])))
+	if got := res.messages()[0].child(nsMessages, "ResponseCode").text(); got != "ErrorExceededConnectionCount" {
+		t.Errorf("11th stream: got %s, want ErrorExceededConnectionCount", got)
+	}
+	if n := e.srv.Stats().StreamsOpen; n != maxStreamsPerAccount {
+		t.Errorf("open streams: got %d, want %d", n, maxStreamsPerAccount)
+	}
+	// A subscription moved to a newer connection closes it on the old one
+	// (other accounts impersonated: mb's connection budget is used up).
+	others := e.srv.Tenant().Mailboxes()[1:3]
+	old := e.openStream(others[0], mb, "", getStreamingEvents(1, ids[12]))
+	old.next()
+	_ = e.openStream(others[1], mb, "", getStreamingEvents(1, ids[12]))
+	var status string
+	for env := old.next(); env != nil; env = old.next() {
+		status = streamMessage(env).child(nsMessages, "ConnectionStatus").text()
+	}
+	if status != "Closed" {
+		t.Errorf("old connection after takeover: last status %q, want Closed", status)
+	}
+}
