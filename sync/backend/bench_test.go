@@ -217,7 +217,7 @@ func BenchmarkFullSyncExec(b *testing.B) {
 		env := append(os.Environ(), "XDG_CONFIG_HOME="+filepath.Join(dir, "config"), "XDG_CACHE_HOME="+filepath.Join(dir, "cache"),
 			"XDG_DATA_HOME="+filepath.Join(dir, "data"), "EXOCAL_TENANT_ID="+info.TenantID, "EXOCAL_CLIENT_ID="+info.ClientID,
 			"EXOCAL_CLIENT_SECRET="+info.ClientSecret)
-		run := func() (time.Duration, int64, int64) {
+		run := func() (time.Duration, int64, int64, time.Duration) {
 			s0 := stats()
 			cmd := exec.Command(bin, "sync", "--once")
 			cmd.Env = env
@@ -228,15 +228,21 @@ func BenchmarkFullSyncExec(b *testing.B) {
 			el := time.Since(t0)
 			s1 := stats()
 			rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss // KiB on Linux
-			return el, s1.Requests - s0.Requests, rss
+			return el, s1.Requests - s0.Requests, rss, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 		}
 		b.ResetTimer()
-		el, reqs, rss := run()
+		el, reqs, rss, cpu := run()
 		b.StopTimer()
 		b.ReportMetric(el.Seconds(), "sync-s")
+		b.ReportMetric(cpu.Seconds(), "client-cpu-s")
 		b.ReportMetric(float64(reqs), "requests")
 		b.ReportMetric(float64(rss)/1024, "peak-RSS-MB")
-		el2, reqs2, rss2 := run()
+		// The bound: the requests × latency ÷ the round trips that can
+		// overlap (engine workers × GetItem batches in flight per mailbox).
+		bound := time.Duration(reqs) * latency / time.Duration(engine.DefaultConcurrency*getItemParallel)
+		b.ReportMetric(bound.Seconds(), "bound-s")
+		b.ReportMetric(el.Seconds()/bound.Seconds(), "ratio")
+		el2, reqs2, rss2, _ := run()
 		b.ReportMetric(el2.Seconds(), "nochange-s")
 		b.ReportMetric(float64(reqs2), "nochange-requests")
 		b.ReportMetric(float64(rss2)/1024, "nochange-RSS-MB")

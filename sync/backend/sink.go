@@ -2,6 +2,8 @@ package backend
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/exocal/exocal/sync/calendar"
@@ -31,4 +33,14 @@ func FilePath(dir, mailbox string) string {
 		return filepath.Join(dir, mailbox+".ics")
 	}
 	return filepath.Join(dir, name)
+}
+
+// Stamp implements engine.Stamper: the file's size and modification time,
+// "" when it does not exist.
+func (ICSSink) Stamp(mailbox string, opts engine.RenderOptions) string {
+	fi, err := os.Stat(FilePath(opts.Dir, mailbox))
+	if err != nil || !fi.Mode().IsRegular() {
+		return ""
+	}
+	return fmt.Sprintf("%d:%d", fi.Size(), fi.ModTime().UnixNano())
 }

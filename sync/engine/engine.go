@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -148,6 +149,14 @@ type Sink interface {
 	Render(ctx context.Context, mailbox string, events []calendar.Event, opts RenderOptions) (changed bool, err error)
 }
 
+// Stamper is an optional Sink method: a cheap identity of mailbox's current
+// file (for example its size and modification time), "" when there is
+// none. With it, a new process skips re-rendering a mailbox whose items and
+// file are as they were at the last render.
+type Stamper interface {
+	Stamp(mailbox string, opts RenderOptions) string
+}
+
 // SinkFunc adapts a function to Sink.
 type SinkFunc func(ctx context.Context, mailbox string, events []calendar.Event, opts RenderOptions) (bool, error)
 
@@ -238,10 +247,30 @@ func (s *syncer) syncMailbox(ctx context.Context, mb string, cfg Config, render 
 			break
 		}
 	}
-	if !render && r.Changes == 0 && !r.Resynced {
+	now := time.Now()
+	start, end := cfg.Window(now)
+	opts := RenderOptions{Dir: cfg.ExportDir, Privacy: cfg.Privacy, Start: start, End: end}
+	unchanged := r.Changes == 0 && !r.Resynced
+	if unchanged && !render {
 		in, err := s.deps.Store.Info(mb)
 		r.Items, r.Err = in.Items, err
 		return r
+	}
+	// A new process: the store remembers what the file was rendered from.
+	stamper, _ := s.deps.Sink.(Stamper)
+	prefix := ""
+	if stamper != nil {
+		prefix = renderKey(cfg, now) + "\x00" + stamper.Stamp(mb, opts) + "\x00"
+	}
+	if unchanged && stamper != nil {
+		prev, err := s.deps.Store.Rendered(mb)
+		if n, ok := strings.CutPrefix(prev, prefix); err == nil && ok {
+			if exported, err := strconv.Atoi(n); err == nil {
+				in, err := s.deps.Store.Info(mb)
+				r.Items, r.Exported, r.Err = in.Items, exported, err
+				return r
+			}
+		}
 	}
 	events, err := s.deps.Store.Events(mb)
 	if err != nil {
@@ -249,7 +278,6 @@ func (s *syncer) syncMailbox(ctx context.Context, mb string, cfg Config, render 
 		return r
 	}
 	r.Items = len(events)
-	start, end := cfg.Window(time.Now())
 	touches := s.deps.Touches
 	if touches == nil {
 		touches = func(e *calendar.Event, start, end time.Time) bool { return calendar.TouchesWindow(*e, start, end) }
@@ -263,12 +291,20 @@ func (s *syncer) syncMailbox(ctx context.Context, mb string, cfg Config, render 
 	events = kept
 	// The write is not cancelled with ctx: it is atomic and quick, and a
 	// SIGTERM should let it finish.
-	changed, err := s.deps.Sink.Render(context.WithoutCancel(ctx), mb, events, RenderOptions{Dir: cfg.ExportDir, Privacy: cfg.Privacy, Start: start, End: end})
+	changed, err := s.deps.Sink.Render(context.WithoutCancel(ctx), mb, events, opts)
 	if err != nil {
 		r.Err = fmt.Errorf("engine: render %s: %w", mb, err)
 		return r
 	}
 	r.Exported, r.Written = len(events), changed
+	if stamper != nil {
+		stamp := renderKey(cfg, now) + "\x00" + stamper.Stamp(mb, opts) + "\x00" + strconv.Itoa(len(events))
+		if prev, err := s.deps.Store.Rendered(mb); err != nil || prev != stamp {
+			if err := s.deps.Store.SetRendered(mb, stamp); err != nil {
+				s.log.Warn("remember render", "mailbox", mb, "err", err)
+			}
+		}
+	}
 	return r
 }
 

@@ -414,3 +414,49 @@ func TestStateStrings(t *testing.T) {
 		}
 	}
 }
+
+// stampSink is a fakeSink whose file identity is its write count; "lost"
+// mailboxes have no file.
+type stampSink struct {
+	*fakeSink
+	lost map[string]bool
+}
+
+func (s stampSink) Stamp(mb string, _ RenderOptions) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lost[mb] {
+		return ""
+	}
+	return fmt.Sprint(s.writes[mb])
+}
+
+func TestSyncOnceSkipsUnchangedRenderAcrossRuns(t *testing.T) {
+	t.Parallel()
+	mbs := mailboxes(3)
+	src := newFakeSource(10, mbs, 4)
+	sink := stampSink{fakeSink: newFakeSink(), lost: map[string]bool{}}
+	deps := Deps{Source: src, Store: openStore(t), Sink: sink}
+	cfg := Config{Mailboxes: mbs}
+	SyncOnce(context.Background(), cfg, deps)
+	renders := sink.renders
+	// A second run (as a new process would) renders nothing and still
+	// reports the exported count.
+	for _, r := range SyncOnce(context.Background(), cfg, deps) {
+		if r.Err != nil || r.Exported != 4 {
+			t.Fatalf("second run %s: got %+v, want 4 exported", r.Mailbox, r)
+		}
+	}
+	if got := sink.renders - renders; got != 0 {
+		t.Fatalf("second run: got %d renders, want 0", got)
+	}
+	// A lost file and a changed mailbox are rendered again.
+	sink.mu.Lock()
+	sink.lost[mbs[0]] = true
+	sink.mu.Unlock()
+	src.add(mbs[1], "new")
+	SyncOnce(context.Background(), cfg, deps)
+	if got := sink.renders - renders; got != 2 {
+		t.Fatalf("third run: got %d renders, want 2 (lost file, changed mailbox)", got)
+	}
+}

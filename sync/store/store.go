@@ -7,6 +7,7 @@
 //	meta/schema                 -> schema version (decimal)
 //	mailboxes/<addr>/state      -> committed sync state (opaque string)
 //	mailboxes/<addr>/last       -> last successful sync (RFC 3339)
+//	mailboxes/<addr>/rendered   -> what the ICS file was last rendered with (engine's stamp)
 //	mailboxes/<addr>/items/<id> -> JSON of a calendar.Event
 //	mailboxes/<addr>/staging/   -> a full resync in progress:
 //	    state                   -> the resync's sync state so far
@@ -64,6 +65,7 @@ var (
 	keySchema    = []byte("schema")
 	keyState     = []byte("state")
 	keyLast      = []byte("last")
+	keyRendered  = []byte("rendered")
 )
 
 // ErrLocked is returned (wrapped) by Open when another process holds the
@@ -257,6 +259,11 @@ func (s *Store) ApplyPage(mailbox string, page calendar.Page) error {
 				return err
 			}
 		}
+		if len(page.Upserts)+len(page.Deletes) > 0 {
+			if err := mb.Delete(keyRendered); err != nil {
+				return err
+			}
+		}
 		target, stateB := items, mb
 		if staging != nil {
 			target, stateB = staging.Bucket(bktItems), staging
@@ -370,6 +377,35 @@ func (s *Store) Forget(mailbox string) error {
 	})
 	if err != nil {
 		return fmt.Errorf("store: forget %s: %w", mailbox, err)
+	}
+	return nil
+}
+
+// Rendered returns the stamp SetRendered stored for mailbox ("" if none).
+func (s *Store) Rendered(mailbox string) (string, error) {
+	var v string
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if b := mailboxBucket(tx, mailbox); b != nil {
+			v = string(b.Get(keyRendered))
+		}
+		return nil
+	})
+	return v, err
+}
+
+// SetRendered records what mailbox's file was rendered from (the engine's
+// render options and the file's identity), so that a later process can skip
+// rendering an unchanged mailbox. Any ApplyPage with changes clears it.
+func (s *Store) SetRendered(mailbox, stamp string) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.Bucket(bktMailboxes).CreateBucketIfNotExists(key(mailbox))
+		if err != nil {
+			return err
+		}
+		return b.Put(keyRendered, []byte(stamp))
+	})
+	if err != nil {
+		return fmt.Errorf("store: set rendered %s: %w", mailbox, err)
 	}
 	return nil
 }
