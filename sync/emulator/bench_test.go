@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -117,4 +118,42 @@ func BenchmarkFullSync(b *testing.B) {
 	b.ReportMetric(float64(cpu.Nanoseconds())/float64(reqs)/1e3, "process-cpu-µs/req")
 	b.ReportMetric(float64(reqs)/b.Elapsed().Seconds(), "req/s")
 	b.ReportMetric(float64(items.Load())/float64(b.N), "items/mailbox")
+}
+
+// BenchmarkHandler measures the emulator's own cost per request, without
+// network, latency or client: ServeHTTP on a recorder, 200 × 500 tenant.
+func BenchmarkHandler(b *testing.B) {
+	benchOnce.Do(func() {
+		benchTenant = tenant.Generate(tenant.Config{Seed: 3, Mailboxes: 200, Events: 500, Now: testNow})
+	})
+	srv := New(Options{Tenant: benchTenant, TenantID: testTenantID, ClientID: testClientID, ClientSecret: testSecret, Seed: 3})
+	defer srv.Close()
+	tok, _ := srv.issueToken("1")
+	mb := benchTenant.Mailboxes()[17]
+	var ids []string
+	for _, it := range benchTenant.Items(mb)[:10] {
+		ids = append(ids, itemIDXML(it.ID))
+	}
+	start := testNow
+	for _, bc := range []struct{ name, body string }{
+		{"SyncFolderItems512", syncRequest("", 512, "IdOnly")},
+		{"GetItem10", getItemRequest(ids...)},
+		{"CalendarView1Month", calendarViewRequest(start, start.AddDate(0, 1, 0), 0)},
+		{"GetFolder", getFolderCalendar},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			body := soapEnvelope(mb, bc.body)
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodPost, ewsPath, strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+tok)
+				req.Header.Set("X-AnchorMailbox", mb)
+				rec := httptest.NewRecorder()
+				srv.ServeHTTP(rec, req)
+				if rec.Code != 200 {
+					b.Fatalf("status %d: %s", rec.Code, rec.Body)
+				}
+			}
+		})
+	}
 }
