@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -192,5 +193,28 @@ func TestShortTokenLifetime(t *testing.T) {
 	json.NewDecoder(resp.Body).Decode(&body)
 	if body["expires_in"] != float64(2) {
 		t.Errorf("expires_in: got %v, want 2", body["expires_in"])
+	}
+}
+
+func TestExpiredTokenIsRefused(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	clock := time.Now()
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	e := newEnv(t, func(o *Options) { o.Now = now; o.TokenLifetime = 10 * time.Minute })
+	mb := e.srv.Tenant().Mailboxes()[0]
+	tok := e.getToken()
+	if res := e.post(ewsPath, tok, mb, soapEnvelope(mb, getFolderCalendar)); res.status != 200 {
+		t.Fatalf("fresh token: got %d", res.status)
+	}
+	mu.Lock()
+	clock = clock.Add(11 * time.Minute)
+	mu.Unlock()
+	res := e.post(ewsPath, tok, mb, soapEnvelope(mb, getFolderCalendar))
+	if want := `2000001;reason="The token has expired.";error_category="invalid_token"`; res.status != 401 || res.header.Get("x-ms-diagnostics") != want {
+		t.Errorf("expired token: got %d %q, want 401 %q", res.status, res.header.Get("x-ms-diagnostics"), want)
+	}
+	if res := e.post(ewsPath, e.getToken(), mb, soapEnvelope(mb, getFolderCalendar)); res.status != 200 {
+		t.Errorf("refreshed token: got %d, want 200", res.status)
 	}
 }
