@@ -499,4 +499,28 @@ func TestFindItem(t *testing.T) {
 	if w := itemIDs(ten.Items(mb)); !slices.Equal(ids, w) {
 		t.Errorf("shallow FindItem: got %d ids, want %d", len(ids), len(w))
 	}
+	// With sample 12's Restriction (Start > a and End < b): only masters
+	// and singles that themselves match, no expansion (sample 13).
+	a, b := testNow, testNow.AddDate(0, 1, 0)
+	restricted := strings.Replace(shallow, "<m:ParentFolderIds>", `<m:Restriction><t:And>
+    <t:IsGreaterThan><t:FieldURI FieldURI="calendar:Start" /><t:FieldURIOrConstant><t:Constant Value="`+ts(a)+`" /></t:FieldURIOrConstant></t:IsGreaterThan>
+    <t:IsLessThan><t:FieldURI FieldURI="calendar:End" /><t:FieldURIOrConstant><t:Constant Value="`+ts(b)+`" /></t:FieldURIOrConstant></t:IsLessThan>
+  </t:And></m:Restriction>
+  <m:ParentFolderIds>`, 1)
+	res = e.ews(mb, restricted)
+	ids = nil
+	for _, ci := range res.messages()[0].child(nsMessages, "RootFolder").child(nsTypes, "Items").all(nsTypes, "CalendarItem") {
+		ids = append(ids, ci.child(nsTypes, "ItemId").attr("Id"))
+	}
+	var wantIDs []string
+	for _, it := range ten.Items(mb) {
+		if it.Start.After(a) && it.End.Before(b) {
+			wantIDs = append(wantIDs, it.ID)
+		}
+	}
+	sort.Strings(ids)
+	sort.Strings(wantIDs)
+	if !slices.Equal(ids, wantIDs) || len(ids) == 0 {
+		t.Errorf("restricted FindItem: got %d ids, want %d (non-zero)", len(ids), len(wantIDs))
+	}
 }

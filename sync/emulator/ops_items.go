@@ -319,6 +319,18 @@ func (s *Server) opFindItem(w http.ResponseWriter, req *ewsReq, f Faults, hit bo
 	// A shallow traversal without CalendarView: single items and recurring
 	// masters, not expanded (sample 13).
 	items := s.t.Items(mb)
+	if rn := op.child(nsMessages, "Restriction"); rn != nil && len(rn.Children) == 1 {
+		match, err := parseRestriction(rn.Children[0])
+		if err != nil {
+			body := envelope(true, "FindItemResponse", func(w *xw) {
+				errMessage(w, name, "ErrorUnsupportedPathForQuery", "The property path is not supported for this query.")
+				w.close("m:" + name)
+			})
+			writeXML(w, req.r, body, f, hit)
+			return
+		}
+		items = slices.DeleteFunc(items, func(it tenant.Item) bool { return !match(it) })
+	}
 	slices.SortStableFunc(items, func(a, b tenant.Item) int { return a.Start.Compare(b.Start) })
 	total := len(items)
 	offset, maxN := 0, total
@@ -411,4 +423,88 @@ func boolByte(b bool) byte {
 		return 1
 	}
 	return 0
+}
+
+// restriction is a parsed m:Restriction (the subset of SearchExpression a
+// calendar query uses: And/Or/Not and comparisons of a property with a
+// constant). Constants without a zone are read as UTC (TimeZoneContext is
+// not applied).
+type restriction func(tenant.Item) bool
+
+var errUnsupportedPath = errors.New("emulator: unsupported path for query")
+
+func parseRestriction(n *node) (restriction, error) {
+	switch n.Local {
+	case "And", "Or":
+		var subs []restriction
+		for _, c := range n.Children {
+			r, err := parseRestriction(c)
+			if err != nil {
+				return nil, err
+			}
+			subs = append(subs, r)
+		}
+		and := n.Local == "And"
+		return func(it tenant.Item) bool {
+			for _, r := range subs {
+				if r(it) != and {
+					return !and
+				}
+			}
+			return and
+		}, nil
+	case "Not":
+		if len(n.Children) != 1 {
+			return nil, errUnsupportedPath
+		}
+		r, err := parseRestriction(n.Children[0])
+		if err != nil {
+			return nil, err
+		}
+		return func(it tenant.Item) bool { return !r(it) }, nil
+	case "IsEqualTo", "IsNotEqualTo", "IsGreaterThan", "IsGreaterThanOrEqualTo", "IsLessThan", "IsLessThanOrEqualTo":
+		field := n.child(nsTypes, "FieldURI").attr("FieldURI")
+		val := n.path(nsTypes, "FieldURIOrConstant", "Constant").attr("Value")
+		get, ok := queryFields[field]
+		if !ok {
+			return nil, errUnsupportedPath
+		}
+		op := n.Local
+		return func(it tenant.Item) bool {
+			c := get(it, val)
+			switch op {
+			case "IsEqualTo":
+				return c == 0
+			case "IsNotEqualTo":
+				return c != 0
+			case "IsGreaterThan":
+				return c > 0
+			case "IsGreaterThanOrEqualTo":
+				return c >= 0
+			case "IsLessThan":
+				return c < 0
+			}
+			return c <= 0
+		}, nil
+	}
+	return nil, errUnsupportedPath
+}
+
+// queryFields compare an item's property with a constant (-1, 0, 1).
+var queryFields = map[string]func(tenant.Item, string) int{
+	"calendar:Start": func(it tenant.Item, v string) int { return it.Start.Compare(parseConstTime(v)) },
+	"calendar:End":   func(it tenant.Item, v string) int { return it.End.Compare(parseConstTime(v)) },
+	"item:Subject":   func(it tenant.Item, v string) int { return strings.Compare(it.Subject, v) },
+	"calendar:UID":   func(it tenant.Item, v string) int { return strings.Compare(it.UID, v) },
+	"calendar:IsAllDayEvent": func(it tenant.Item, v string) int {
+		return strings.Compare(boolStr(it.AllDay), strings.ToLower(v))
+	},
+}
+
+func parseConstTime(v string) time.Time {
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t
+	}
+	t, _ := time.Parse("2006-01-02T15:04:05", v)
+	return t
 }
