@@ -9,9 +9,11 @@
 //	mailboxes/<addr>/last       -> last successful sync (RFC 3339)
 //	mailboxes/<addr>/rendered   -> what the ICS file was last rendered with (engine's stamp)
 //	mailboxes/<addr>/items/<id> -> JSON of a calendar.Event
+//	mailboxes/<addr>/count      -> number of items (decimal)
 //	mailboxes/<addr>/staging/   -> a full resync in progress:
 //	    state                   -> the resync's sync state so far
 //	    items/<id>              -> items the resync has seen so far
+//	    count                   -> their number
 //
 // Addresses are lower-cased.
 //
@@ -66,7 +68,19 @@ var (
 	keyState     = []byte("state")
 	keyLast      = []byte("last")
 	keyRendered  = []byte("rendered")
+	keyCount     = []byte("count")
 )
+
+// count returns the number of items in items, kept under parent/count (so
+// that Info does not walk, and page in, the whole bucket).
+func count(parent, items *bolt.Bucket) int {
+	if v := parent.Get(keyCount); v != nil {
+		if n, err := strconv.Atoi(string(v)); err == nil {
+			return n
+		}
+	}
+	return items.Stats().KeyN
+}
 
 // ErrLocked is returned (wrapped) by Open when another process holds the
 // database open.
@@ -171,7 +185,7 @@ func (s *Store) Info(mailbox string) (Info, error) {
 		}
 		in.State = string(b.Get(keyState))
 		if items := b.Bucket(bktItems); items != nil {
-			in.Items = items.Stats().KeyN
+			in.Items = count(b, items)
 		}
 		if v := b.Get(keyLast); v != nil {
 			t, err := time.Parse(time.RFC3339Nano, string(v))
@@ -268,15 +282,25 @@ func (s *Store) ApplyPage(mailbox string, page calendar.Page) error {
 		if staging != nil {
 			target, stateB = staging.Bucket(bktItems), staging
 		}
+		n := count(stateB, target)
 		for i, e := range page.Upserts {
+			if target.Get([]byte(e.ItemID)) == nil {
+				n++
+			}
 			if err := target.Put([]byte(e.ItemID), enc[i]); err != nil {
 				return err
 			}
 		}
 		for _, id := range page.Deletes {
+			if target.Get([]byte(id)) != nil {
+				n--
+			}
 			if err := target.Delete([]byte(id)); err != nil {
 				return err
 			}
+		}
+		if err := stateB.Put(keyCount, []byte(strconv.Itoa(n))); err != nil {
+			return err
 		}
 		if page.State != "" || staging != nil {
 			if err := stateB.Put(keyState, []byte(page.State)); err != nil {
@@ -295,6 +319,9 @@ func (s *Store) ApplyPage(mailbox string, page calendar.Page) error {
 				return err
 			}
 			if err := copyBucket(mb, staging.Bucket(bktItems), bktItems); err != nil {
+				return err
+			}
+			if err := mb.Put(keyCount, staging.Get(keyCount)); err != nil {
 				return err
 			}
 			if err := mb.DeleteBucket(bktStaging); err != nil {
@@ -331,7 +358,7 @@ func (s *Store) Events(mailbox string) ([]calendar.Event, error) {
 			return nil
 		}
 		items := b.Bucket(bktItems)
-		out = make([]calendar.Event, 0, items.Stats().KeyN)
+		out = make([]calendar.Event, 0, count(b, items))
 		return items.ForEach(func(k, v []byte) error {
 			var e calendar.Event
 			if err := json.NewDecoder(bytes.NewReader(v)).Decode(&e); err != nil {

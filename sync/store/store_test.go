@@ -2,6 +2,8 @@ package store
 
 import (
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -198,5 +200,36 @@ func TestOpenErrors(t *testing.T) {
 	s.Close()
 	if _, err := Open(path, 0); !errors.Is(err, ErrSchema) {
 		t.Fatalf("Open of a newer schema: got %v, want ErrSchema", err)
+	}
+}
+
+func TestItemCountMatchesItems(t *testing.T) {
+	t.Parallel()
+	s := open(t, filepath.Join(t.TempDir(), "state.db"))
+	defer s.Close()
+	const mb = "a@x"
+	rng := rand.New(rand.NewPCG(1, 2))
+	for step := 0; step < 200; step++ {
+		if step%50 == 25 {
+			if err := s.Reset(mb); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var p calendar.Page
+		for range rng.IntN(4) {
+			p.Upserts = append(p.Upserts, ev(fmt.Sprint(rng.IntN(20)), rng.IntN(24)))
+		}
+		for range rng.IntN(3) {
+			p.Deletes = append(p.Deletes, fmt.Sprint(rng.IntN(20)))
+		}
+		p.State, p.Done = fmt.Sprint("s", step), rng.IntN(3) > 0
+		apply(t, s, mb, p)
+		in, err := s.Info(mb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := in.Items, len(ids(t, s, mb)); got != want {
+			t.Fatalf("step %d: got Items %d, want %d (the events stored)", step, got, want)
+		}
 	}
 }
