@@ -68,9 +68,9 @@ func (u *zoneUse) mayCross(rz calendar.ResolvedZone, c, length time.Duration) bo
 	}
 	const day = 24 * time.Hour
 	for _, t := range ts {
-		// Does [c, c+length) meet t (mod a day), with an hour to spare?
+		// Does [c, c+length] come within two hours of t (mod a day)?
 		d := ((t-c)%day + day) % day
-		if d < length+time.Hour || d > day-time.Hour {
+		if d < length+2*time.Hour || d > day-2*time.Hour {
 			return true
 		}
 	}
@@ -112,6 +112,36 @@ func gapWindows(loc *time.Location) [][2]time.Duration {
 		}
 	}
 	return ws
+}
+
+// ambiguous reports whether t's wall-clock time in rz occurs twice (a DST
+// change repeats it).
+func ambiguous(t time.Time, rz calendar.ResolvedZone) bool {
+	if rz.Kind == calendar.ZoneUTC {
+		return false
+	}
+	lt := t.In(rz.Location)
+	_, off := lt.Zone()
+	wall := time.Date(lt.Year(), lt.Month(), lt.Day(), lt.Hour(), lt.Minute(), lt.Second(), 0, time.UTC)
+	for _, probe := range []time.Duration{-26 * time.Hour, 26 * time.Hour} {
+		_, o := wall.Add(probe).In(rz.Location).Zone()
+		if o == off {
+			continue
+		}
+		if _, o2 := wall.Add(-time.Duration(o) * time.Second).In(rz.Location).Zone(); o2 == o {
+			return true
+		}
+	}
+	return false
+}
+
+// exactProp writes t in ts's zone, or in UTC when its wall time there is
+// ambiguous.
+func exactProp(ts timeSpec, name string, t time.Time) *ical.Prop {
+	if !ts.allDay && ambiguous(t, ts.rz) {
+		return rawProp(name, t.UTC().Format(utcFormat))
+	}
+	return ts.prop(name, t)
 }
 
 // horizonOf is how far ahead a never-ending series has instances listed
@@ -364,9 +394,10 @@ func renderEvent(e *calendar.Event, opts Options, use *zoneUse) ([]vevent, error
 			e.SeriesStarts(func(s, en time.Time) bool { start, end = s, en; return false })
 			comp := baseEvent(e, uid, opts, masterHidden)
 			comp.Props.Set(seriesTS.prop(ical.PropDateTimeStart, start))
-			if _, gap := seriesTS.nominal(start); gap {
-				// DTSTART's wall time does not exist: readers disagree on
-				// which instant it is, so give the length, not an end.
+			if _, gap := seriesTS.nominal(start); gap || ambiguous(start, rz) {
+				// DTSTART's wall time does not exist or exists twice:
+				// readers disagree on which instant it is, so give the
+				// length, not an end.
 				comp.Props.Set(rawProp(ical.PropDuration, durationValue(end.Sub(start))))
 			} else {
 				comp.Props.Set(endTS.prop(ical.PropDateTimeEnd, endOrNext(start, end, e.AllDay, rz)))
@@ -400,7 +431,10 @@ func renderEvent(e *calendar.Event, opts Options, use *zoneUse) ([]vevent, error
 			//     move it forward by the gap, ical.js backward;
 			//   - an occurrence a DST change falls inside: Exchange (and
 			//     RFC 5545) keep its exact length, ical.js its wall-clock
-			//     length.
+			//     length;
+			//   - a start or end whose wall time a DST change repeats:
+			//     RFC 5545 takes the first, ical.js the second (these
+			//     overrides give such times in UTC).
 			length := end.Sub(start)
 			if seriesTS.clock != nil && (use.gapAt(rz, *seriesTS.clock) || use.mayCross(rz, *seriesTS.clock, length)) {
 				horizon := horizonOf(e, start)
@@ -410,13 +444,14 @@ func renderEvent(e *calendar.Event, opts Options, use *zoneUse) ([]vevent, error
 					}
 					_, gap := seriesTS.nominal(s)
 					_, offS := s.In(rz.Location).Zone()
-					_, offE := en.In(rz.Location).Zone()
-					if !gap && offS == offE || skip[s.UnixNano()] {
+					_, offE := en.In(endTS.rz.Location).Zone()
+					amb := ambiguous(s, rz) || ambiguous(en, endTS.rz)
+					if !gap && !amb && offS == offE || skip[s.UnixNano()] {
 						return true
 					}
 					o := baseEvent(e, uid, opts, masterHidden)
-					o.Props.Set(startTS.prop(ical.PropDateTimeStart, s))
-					o.Props.Set(endTS.prop(ical.PropDateTimeEnd, en))
+					o.Props.Set(exactProp(startTS, ical.PropDateTimeStart, s))
+					o.Props.Set(exactProp(endTS, ical.PropDateTimeEnd, en))
 					o.Props.Set(seriesTS.prop(ical.PropRecurrenceID, s))
 					out = append(out, vevent{uid: uid, recurrenceID: startTS.key(s), itemID: e.ItemID, comp: o})
 					return true

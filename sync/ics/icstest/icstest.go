@@ -140,11 +140,38 @@ func expandUID(uid string, master *ical.Component, excs []*ical.Component, zones
 		}
 		return out, nil
 	}
+	// Expand in wall-clock time (as "UTC" values) and resolve each instance
+	// in the zone afterwards, the way RFC 5545 defines it: rrule-go run in
+	// a real zone inherits time.Date's unspecified handling of times a DST
+	// change skips or repeats (and loses days whose midnight is skipped).
+	loc := time.UTC
+	dp := master.Props.Get(ical.PropDateTimeStart)
+	if tzid := dp.Params.Get(ical.ParamTimezoneID); tzid != "" {
+		loc = zones[tzid]
+	}
+	wallOf := func(p *ical.Prop) (time.Time, error) {
+		if p.Params.Get(ical.ParamTimezoneID) != "" {
+			return time.Parse("20060102T150405", p.Value)
+		}
+		t, _, err := timeProp(p, zones)
+		if err != nil {
+			return t, err
+		}
+		return naive(t.In(loc)), nil
+	}
+	resolve := func(w time.Time) time.Time {
+		return calendar.DateOf(w).At(w.Sub(calendar.DateOf(w).In(time.UTC)), loc)
+	}
 	opt, err := rrule.StrToROption(rr.Value)
 	if err != nil {
 		return nil, fmt.Errorf("icstest: %s RRULE: %w", uid, err)
 	}
-	opt.Dtstart = o.Start
+	if opt.Dtstart, err = wallOf(dp); err != nil {
+		return nil, fmt.Errorf("icstest: %s DTSTART: %w", uid, err)
+	}
+	if !opt.Until.IsZero() && !o.AllDay {
+		opt.Until = naive(opt.Until.In(loc))
+	}
 	rule, err := rrule.NewRRule(*opt)
 	if err != nil {
 		return nil, fmt.Errorf("icstest: %s RRULE: %w", uid, err)
@@ -157,38 +184,22 @@ func expandUID(uid string, master *ical.Component, excs []*ical.Component, zones
 			for _, v := range strings.Split(p.Value, ",") {
 				q := p
 				q.Value = v
-				t, _, err := timeProp(&q, zones)
+				w, err := wallOf(&q)
 				if err != nil {
 					return nil, fmt.Errorf("icstest: %s %s: %w", uid, name, err)
 				}
 				if name == ical.PropRecurrenceDates {
-					set.RDate(t)
+					set.RDate(w)
 				} else {
-					set.ExDate(t)
+					set.ExDate(w)
 				}
 			}
 		}
 	}
-	// rrule-go builds instances with time.Date, which leaves a wall time a
-	// DST change skips unspecified; resolve each as RFC 5545 does.
-	var loc *time.Location
-	var clock time.Duration
-	if dp := master.Props.Get(ical.PropDateTimeStart); dp.Params.Get(ical.ParamTimezoneID) != "" {
-		loc = zones[dp.Params.Get(ical.ParamTimezoneID)]
-		if wall, err := time.Parse("20060102T150405", dp.Value); err == nil {
-			clock = wall.Sub(calendar.DateOf(wall).In(time.UTC))
-		}
-	}
 	length := o.End.Sub(o.Start)
-	for _, t := range set.Between(start.Add(-26*time.Hour), end, true) {
-		if loc != nil {
-			lt := t.In(loc)
-			day := calendar.DateOf(lt)
-			wall := time.Date(lt.Year(), lt.Month(), lt.Day(), lt.Hour(), lt.Minute(), lt.Second(), 0, time.UTC)
-			if wall.Sub(day.In(time.UTC)) != clock {
-				t = day.At(clock, loc)
-			}
-		}
+	lo, hi := naive(start.In(loc)).Add(-50*time.Hour), naive(end.In(loc)).Add(50*time.Hour)
+	for _, w := range set.Between(lo, hi, true) {
+		t := resolve(w)
 		if !in(t) || overridden[t.UnixNano()] {
 			continue
 		}
@@ -201,6 +212,11 @@ func expandUID(uid string, master *ical.Component, excs []*ical.Component, zones
 		out = append(out, occ)
 	}
 	return out, nil
+}
+
+// naive is t's wall clock as a UTC time.
+func naive(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
 }
 
 func occurrence(uid string, c *ical.Component, zones map[string]*time.Location) (Occurrence, error) {
