@@ -7,6 +7,14 @@
 // instants are time.Time in UTC, the series' time zone is kept separately so
 // that recurrence can be expanded in local time, and all-day events carry
 // their local dates.
+//
+// Time zones: TimeZone.Resolve maps a Windows zone id to IANA through
+// CLDR's windowsZones (windowszones.xml, embedded; territory "001") and
+// Go's embedded zone database (time/tzdata), or builds a location from the
+// definition the source sent when the id is unknown ("Customized Time
+// Zone"); the host's zone is never used. Expansion (Event.Expand,
+// SeriesStarts, TouchesWindow) follows Exchange's semantics in the series'
+// zone, independently of any iCalendar RRULE.
 package calendar
 
 import (
