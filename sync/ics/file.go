@@ -35,15 +35,15 @@ func WriteFile(dir, mailbox string, events []calendar.Event, opts Options) (chan
 	if err != nil {
 		return false, err
 	}
-	var buf bytes.Buffer
-	if err := Render(&buf, mailbox, events, opts); err != nil {
+	data, err := render(mailbox, events, opts)
+	if err != nil {
 		return false, err
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return false, fmt.Errorf("ics: create export folder: %w", err)
 	}
 	path := filepath.Join(dir, name)
-	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, buf.Bytes()) {
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
 		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm() != 0o600 {
 			if err := os.Chmod(path, 0o600); err != nil {
 				return false, fmt.Errorf("ics: chmod %s: %w", path, err)
@@ -51,7 +51,7 @@ func WriteFile(dir, mailbox string, events []calendar.Event, opts Options) (chan
 		}
 		return false, nil
 	}
-	if err := writeAtomic(dir, path, buf.Bytes()); err != nil {
+	if err := writeAtomic(dir, path, data); err != nil {
 		return false, err
 	}
 	return true, nil

@@ -1,7 +1,6 @@
 package ics
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"runtime"
@@ -26,11 +25,11 @@ const (
 
 // Render writes the iCalendar file of mailbox's events to w.
 func Render(w io.Writer, mailbox string, events []calendar.Event, opts Options) error {
-	var buf bytes.Buffer
-	if err := render(&buf, mailbox, events, opts); err != nil {
+	data, err := render(mailbox, events, opts)
+	if err != nil {
 		return err
 	}
-	_, err := w.Write(buf.Bytes())
+	_, err = w.Write(data)
 	return err
 }
 
@@ -187,7 +186,7 @@ type vevent struct {
 // render builds the calendar. Events are rendered and encoded by one
 // worker per CPU over contiguous chunks of the input, then ordered by UID,
 // RECURRENCE-ID and item id (the result does not depend on the workers).
-func render(buf *bytes.Buffer, mailbox string, events []calendar.Event, opts Options) error {
+func render(mailbox string, events []calendar.Event, opts Options) ([]byte, error) {
 	cal := ical.NewCalendar()
 	cal.Props.Set(rawProp(ical.PropProductID, ProductID))
 	cal.Props.Set(rawProp(ical.PropVersion, "2.0"))
@@ -239,7 +238,7 @@ func render(buf *bytes.Buffer, mailbox string, events []calendar.Event, opts Opt
 	var vevents []vevent
 	for _, r := range results {
 		if r.err != nil {
-			return r.err
+			return nil, r.err
 		}
 		use.merge(r.use)
 		vevents = append(vevents, r.vevents...)
@@ -266,20 +265,19 @@ func render(buf *bytes.Buffer, mailbox string, events []calendar.Event, opts Opt
 	enc := &encoder{buf: make([]byte, 0, size+len(tzids)*2048)}
 	enc.simple("BEGIN", cal.Name)
 	if err := enc.props(cal.Component); err != nil {
-		return fmt.Errorf("ics: encode calendar of %q: %w", mailbox, err)
+		return nil, fmt.Errorf("ics: encode calendar of %q: %w", mailbox, err)
 	}
 	for _, id := range tzids {
 		z := use.zones[id]
 		if err := enc.component(vtimezone(z.rz, z.minYear, z.maxYr)); err != nil {
-			return fmt.Errorf("ics: encode time zone %q: %w", id, err)
+			return nil, fmt.Errorf("ics: encode time zone %q: %w", id, err)
 		}
 	}
 	for _, v := range vevents {
 		enc.buf = append(enc.buf, v.data...)
 	}
 	enc.simple("END", cal.Name)
-	buf.Write(enc.buf)
-	return nil
+	return enc.buf, nil
 }
 
 func newZoneUse() *zoneUse {
