@@ -1,0 +1,183 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/exocal/exocal/app"
+	"github.com/exocal/exocal/app/config"
+	"github.com/exocal/exocal/app/secrets"
+	"github.com/exocal/exocal/sync/emulator"
+	"github.com/exocal/exocal/sync/emulator/tenant"
+	"github.com/exocal/exocal/sync/engine"
+)
+
+// fakeCore stands in for *app.App.
+type fakeCore struct {
+	mu        sync.Mutex
+	settings  config.Settings
+	paused    bool
+	published []app.Status
+}
+
+func (c *fakeCore) Settings() config.Settings { c.mu.Lock(); defer c.mu.Unlock(); return c.settings }
+func (c *fakeCore) Paused() bool              { c.mu.Lock(); defer c.mu.Unlock(); return c.paused }
+func (c *fakeCore) Publish(s app.Status) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.published = append(c.published, s)
+}
+
+func (c *fakeCore) last() app.Status {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.published) == 0 {
+		return app.Status{}
+	}
+	return c.published[len(c.published)-1]
+}
+
+func waitCore(t *testing.T, c *fakeCore, what string, ok func(app.Status) bool) app.Status {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if s := c.last(); ok(s) {
+			return s
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s; last %+v", what, c.last())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestSyncServiceWiring drives syncService as app.App would: it syncs the
+// configured mailboxes, follows a settings change (new export folder) with
+// an engine reload, pauses, and rebuilds the backend when the registration
+// changes (here: a wrong secret, reported as an error).
+func TestSyncServiceWiring(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	tn := tenant.Generate(tenant.Config{Seed: 2, Mailboxes: 3, Events: 10, Now: time.Now()})
+	reg := secrets.Registration{TenantID: "8c1b5f7e-3a2d-4e6f-9b0a-1c2d3e4f5a6b", ClientID: "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0", ClientSecret: "svc~secret"}
+	srv := emulator.New(emulator.Options{Tenant: tn, TenantID: reg.TenantID, ClientID: reg.ClientID, ClientSecret: reg.ClientSecret})
+	if err := srv.Start(""); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+
+	s := config.Defaults()
+	s.User, s.Mailboxes = tn.Mailboxes()[0], tn.Mailboxes()
+	s.AuthorityHost, s.AutodiscoverURL = srv.URL(), srv.URL()
+	s.ExportDir = filepath.Join(t.TempDir(), "a")
+	core := &fakeCore{settings: s}
+	store := secrets.NewMemory()
+	store.Set(context.Background(), secrets.DefaultProfile, reg)
+	svc := newSyncService(store, newLogger(&bytes.Buffer{}, false))
+	svc.core = core
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+
+	st := waitCore(t, core, "first sync", func(s app.Status) bool { return s.State == app.StateIdle && len(s.Mailboxes) == 3 })
+	if st.Mailboxes[0].Items == 0 || st.Mailboxes[0].LastSync.IsZero() {
+		t.Fatalf("mailbox status: got %+v, want items and a last sync", st.Mailboxes[0])
+	}
+	for _, mb := range tn.Mailboxes() {
+		if _, err := os.Stat(filepath.Join(s.ExportDir, mb+".ics")); err != nil {
+			t.Fatalf("first sync: %v", err)
+		}
+	}
+
+	// A new export folder: an engine reload re-renders there.
+	s2 := s
+	s2.ExportDir = filepath.Join(t.TempDir(), "b")
+	core.mu.Lock()
+	core.settings = s2
+	core.mu.Unlock()
+	svc.Reload()
+	waitCore(t, core, "files in the new folder", func(st app.Status) bool {
+		_, err := os.Stat(filepath.Join(s2.ExportDir, tn.Mailboxes()[2]+".ics"))
+		return err == nil && st.State == app.StateIdle
+	})
+
+	core.mu.Lock()
+	core.paused = true
+	core.mu.Unlock()
+	svc.Reload()
+	waitCore(t, core, "paused", func(st app.Status) bool { return st.State == app.StatePaused })
+
+	// A wrong secret rebuilds the backend, which fails: an error status.
+	store.Set(context.Background(), secrets.DefaultProfile, secrets.Registration{TenantID: reg.TenantID, ClientID: reg.ClientID, ClientSecret: "wrong"})
+	core.mu.Lock()
+	core.paused = false
+	core.mu.Unlock()
+	svc.Reload()
+	st = waitCore(t, core, "an error for the wrong secret", func(st app.Status) bool { return st.State == app.StateError })
+	if st.Err == "" || strings.HasPrefix(st.Err, "backend:") {
+		t.Fatalf("error status: got %q, want a sentence without the package prefix", st.Err)
+	}
+}
+
+func TestToAppStatus(t *testing.T) {
+	t.Parallel()
+	boom := errors.New("ews: SyncFolderItems for a@x: HTTP 503")
+	es := engine.Status{State: engine.StateWarning, Err: boom, Done: 1, Total: 2, Mailboxes: []engine.MailboxStatus{
+		{Address: "a@x", State: engine.MailboxError, Err: boom},
+		{Address: "b@x", State: engine.MailboxIdle, Exported: 7},
+		{Address: "c@x", State: engine.MailboxQueued},
+	}}
+	st := toAppStatus(es)
+	if st.State != app.StateWarning || st.Done != 1 || st.Total != 2 || st.Err != "SyncFolderItems for a@x: HTTP 503" {
+		t.Fatalf("got %+v, want warning 1/2 with the sentence", st)
+	}
+	want := []app.State{app.StateError, app.StateIdle, app.StateSyncing}
+	for i, m := range st.Mailboxes {
+		if m.State != want[i] {
+			t.Errorf("mailbox %d: got %v, want %v", i, m.State, want[i])
+		}
+	}
+	if st.Mailboxes[1].Items != 7 {
+		t.Errorf("items: got %d, want 7", st.Mailboxes[1].Items)
+	}
+}
+
+func TestPrintResultsExitCodes(t *testing.T) {
+	t.Parallel()
+	ok := engine.Result{Mailbox: "a@x", Exported: 3}
+	fail := engine.Result{Mailbox: "b@x", Err: errors.New("engine: sync b@x: reset")}
+	for _, tt := range []struct {
+		name    string
+		results []engine.Result
+		want    int
+	}{
+		{"all ok", []engine.Result{ok}, exitOK},
+		{"one failed", []engine.Result{ok, fail}, exitFailed},
+		{"all failed, not auth", []engine.Result{fail}, exitFailed},
+	} {
+		var buf bytes.Buffer
+		if got := printResults(&buf, "/out", tt.results); got != tt.want {
+			t.Errorf("%s: got exit %d, want %d", tt.name, got, tt.want)
+		}
+		if lines := strings.Count(buf.String(), "\n"); lines != len(tt.results) {
+			t.Errorf("%s: got %d lines, want one per mailbox:\n%s", tt.name, lines, buf.String())
+		}
+	}
+	var buf bytes.Buffer
+	printResults(&buf, "/out", []engine.Result{ok})
+	if got, want := buf.String(), "a@x  ok     3 events  → /out/a@x.ics\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
