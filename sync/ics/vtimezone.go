@@ -10,6 +10,13 @@ import (
 	"github.com/exocal/exocal/sync/calendar"
 )
 
+// lookahead is how many years past the last year a file uses its
+// VTIMEZONEs follow Go's data transition by transition: only a rule still
+// in effect at the end is written open-ended, so a zone whose rule is not
+// a fixed n-th weekday (Israel's "Friday on or after the 23rd") stays right
+// for this long.
+const lookahead = 10
+
 // Years outside which VTIMEZONEs are not detailed: the last observance
 // found carries on (its RRULE is open-ended).
 const (
@@ -131,13 +138,14 @@ func ordinals(local time.Time) map[int]bool {
 }
 
 // ianaObservances describes loc from Go's zone data: the observance in
-// effect at the start of fromYear-1, then every transition up to toYear+1,
-// grouped into yearly RRULE runs where consecutive years follow one rule
-// (n-th or last weekday of a month at one wall-clock time). A run still
-// going in toYear+1 is left open-ended: it is the zone's current rule.
+// effect at the start of fromYear-1, then every transition up to
+// toYear+lookahead, grouped into yearly RRULE runs where consecutive years
+// follow one rule (n-th or last weekday of a month at one wall-clock
+// time). A run still going in the last year is left open-ended: it is the
+// zone's current rule.
 func ianaObservances(loc *time.Location, fromYear, toYear int) []*ical.Component {
 	fromYear = min(max(fromYear-1, minZoneYear), maxZoneYear)
-	toYear = min(max(toYear+1, fromYear), maxZoneYear)
+	toYear = min(max(toYear+lookahead, fromYear), maxZoneYear)
 	begin := time.Date(fromYear, 1, 1, 0, 0, 0, 0, loc)
 	stop := time.Date(toYear+1, 1, 1, 0, 0, 0, 0, loc)
 
