@@ -10,9 +10,11 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/exocal/exocal/app/check"
 	"github.com/exocal/exocal/app/config"
 	"github.com/exocal/exocal/app/secrets"
 	"github.com/exocal/exocal/sync/backend"
@@ -52,38 +54,50 @@ func runSync(args []string) int {
 	}
 	defer h.Close()
 	results := engine.SyncOnce(ctx, h.engineCfg, h.deps(log, nil))
-	return printResults(os.Stdout, h.engineCfg.ExportDir, results)
+	return printResults(os.Stdout, h.engineCfg.ExportDir, results, h.explain)
 }
 
-// printResults prints one line per mailbox and returns the exit code.
-func printResults(w io.Writer, dir string, results []engine.Result) int {
+// printResults prints one line per mailbox and returns the exit code;
+// explain (nil: the raw error) gives a failure's words for people.
+func printResults(w io.Writer, dir string, results []engine.Result, explain func(error, string) check.Explanation) int {
 	width := 0
 	for _, r := range results {
 		width = max(width, len(r.Mailbox))
 	}
-	code, failed := exitOK, 0
+	failed, auth := 0, 0
 	for _, r := range results {
 		if r.Err != nil {
-			fmt.Fprintf(w, "%-*s  error  %s\n", width, r.Mailbox, r.Err)
+			msg, setup := r.Err.Error(), backend.IsAuth(r.Err)
+			if explain != nil {
+				if ex := explain(r.Err, r.Mailbox); ex.Finding != "" {
+					// One line per mailbox: the fix's wrapped text joined up.
+					msg, setup = strings.Join(strings.Fields(ex.Finding+" "+ex.Fix), " "), setup || ex.Setup
+				}
+			}
+			fmt.Fprintf(w, "%-*s  error  %s\n", width, r.Mailbox, msg)
 			failed++
-			code = exitFailed
-			if backend.IsAuth(r.Err) {
-				code = exitSetup
+			if setup {
+				auth++
 			}
 			continue
 		}
 		fmt.Fprintf(w, "%-*s  ok  %4d events  → %s\n", width, r.Mailbox, r.Exported, backend.FilePath(dir, r.Mailbox))
 	}
-	if failed > 0 && failed < len(results) {
-		code = exitFailed // some mailboxes worked: the setup is fine
+	switch {
+	case failed == 0:
+		return exitOK
+	case auth == len(results):
+		return exitSetup // nothing works until the registration or tenant is fixed
+	default:
+		return exitFailed
 	}
-	return code
 }
 
 // headless is what `sync --once` and `run` share: settings, the store and
 // the backend.
 type headless struct {
 	settings  config.Settings
+	reg       secrets.Registration
 	store     *store.Store
 	backend   *backend.Backend
 	engineCfg engine.Config
@@ -96,6 +110,11 @@ func (h *headless) Close() {
 	if h.store != nil {
 		h.store.Close()
 	}
+}
+
+// explain names a failure the way `exocal check` does.
+func (h *headless) explain(err error, mailbox string) check.Explanation {
+	return check.Explain(err, h.settings, h.reg.TenantID, h.reg.ClientID, mailbox)
 }
 
 func (h *headless) deps(log *slog.Logger, notify func(title, body string)) engine.Deps {
@@ -143,7 +162,7 @@ func openHeadless(ctx context.Context, log *slog.Logger) (*headless, int) {
 	if err != nil {
 		return fail("no user cache dir (set HOME or XDG_CACHE_HOME): %v", err)
 	}
-	h := &headless{settings: s, engineCfg: engineConfig(s)}
+	h := &headless{settings: s, reg: reg, engineCfg: engineConfig(s)}
 	h.store, err = store.Open(filepath.Join(cache, "exocal", "state.db"), 5*time.Second)
 	if err != nil {
 		return fail("%v", err)
@@ -155,6 +174,9 @@ func openHeadless(ctx context.Context, log *slog.Logger) (*headless, int) {
 	h.backend, err = backend.New(ctx, bs)
 	if err != nil {
 		h.Close()
+		if ex := h.explain(err, ""); ex.Finding != "" {
+			return fail("%s", strings.TrimSpace(ex.Finding+" "+ex.Fix))
+		}
 		return fail("%v", err)
 	}
 	log.Info("backend ready", "ews_url", h.backend.EWSURL, "found_by", h.backend.Discovery)

@@ -14,6 +14,7 @@ import (
 	"github.com/exocal/exocal/app"
 	"github.com/exocal/exocal/app/config"
 	"github.com/exocal/exocal/app/secrets"
+	"github.com/exocal/exocal/sync/backend"
 	"github.com/exocal/exocal/sync/emulator"
 	"github.com/exocal/exocal/sync/emulator/tenant"
 	"github.com/exocal/exocal/sync/engine"
@@ -158,6 +159,7 @@ func TestPrintResultsExitCodes(t *testing.T) {
 	t.Parallel()
 	ok := engine.Result{Mailbox: "a@x", Exported: 3}
 	fail := engine.Result{Mailbox: "b@x", Err: errors.New("engine: sync b@x: reset")}
+	authFail := engine.Result{Mailbox: "c@x", Err: &backend.SetupError{Step: "token", Err: errors.New("invalid secret")}}
 	for _, tt := range []struct {
 		name    string
 		results []engine.Result
@@ -166,9 +168,11 @@ func TestPrintResultsExitCodes(t *testing.T) {
 		{"all ok", []engine.Result{ok}, exitOK},
 		{"one failed", []engine.Result{ok, fail}, exitFailed},
 		{"all failed, not auth", []engine.Result{fail}, exitFailed},
+		{"all failed, auth", []engine.Result{authFail, authFail}, exitSetup},
+		{"some failed, auth", []engine.Result{ok, authFail}, exitFailed},
 	} {
 		var buf bytes.Buffer
-		if got := printResults(&buf, "/out", tt.results); got != tt.want {
+		if got := printResults(&buf, "/out", tt.results, nil); got != tt.want {
 			t.Errorf("%s: got exit %d, want %d", tt.name, got, tt.want)
 		}
 		if lines := strings.Count(buf.String(), "\n"); lines != len(tt.results) {
@@ -176,7 +180,7 @@ func TestPrintResultsExitCodes(t *testing.T) {
 		}
 	}
 	var buf bytes.Buffer
-	printResults(&buf, "/out", []engine.Result{ok})
+	printResults(&buf, "/out", []engine.Result{ok}, nil)
 	if got, want := buf.String(), "a@x  ok     3 events  → /out/a@x.ics\n"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
