@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/exocal/exocal/app"
+	"github.com/exocal/exocal/app/check"
 	"github.com/exocal/exocal/app/config"
 	"github.com/exocal/exocal/app/secrets"
 	"github.com/exocal/exocal/sync/backend"
@@ -113,7 +114,7 @@ func (s *syncService) Run(ctx context.Context) error {
 		if err != nil {
 			backoff = min(max(2*backoff, 5*time.Second), 5*time.Minute)
 			s.log.Warn("sync: setup failed", "err", err, "retry_in", backoff)
-			s.core.Publish(app.Status{State: app.StateError, Err: sentenceOf(err)})
+			s.core.Publish(app.Status{State: app.StateError, Err: s.explain(err, settings, bs, "")})
 			if !s.wait(ctx, backoff) {
 				return nil
 			}
@@ -172,7 +173,9 @@ func (s *syncService) serve(ctx context.Context, b *backend.Backend, st *store.S
 		case <-ctx.Done():
 			return false
 		case es := <-statuses:
-			s.core.Publish(toAppStatus(es))
+			s.core.Publish(toAppStatus(es, func(err error, mailbox string) string {
+				return s.explain(err, settings, bs, mailbox)
+			}))
 		case <-s.now:
 			eng.SyncNow()
 		case <-s.kick:
@@ -196,15 +199,28 @@ func stripLogger(b backend.Settings) backend.Settings {
 	return b
 }
 
-// toAppStatus converts the engine's Status to the tray's.
-func toAppStatus(es engine.Status) app.Status {
+// explain is the tray's sentence for err: `exocal check`'s finding and
+// fix when it knows the error, else the error without package prefixes.
+func (s *syncService) explain(err error, st config.Settings, bs backend.Settings, mailbox string) string {
+	if ex := check.Explain(err, st, bs.TenantID, bs.ClientID, mailbox); ex.Finding != "" {
+		return strings.Join(strings.Fields(ex.Finding+" "+ex.Fix), " ")
+	}
+	return sentenceOf(err)
+}
+
+// toAppStatus converts the engine's Status to the tray's; words gives an
+// error's sentence (nil: sentenceOf).
+func toAppStatus(es engine.Status, words func(err error, mailbox string) string) app.Status {
+	if words == nil {
+		words = func(err error, _ string) string { return sentenceOf(err) }
+	}
 	st := app.Status{LastSync: es.LastSync, Done: es.Done, Total: es.Total, ExportDir: es.ExportDir, At: es.At}
 	st.State = map[engine.State]app.State{
 		engine.StateStarting: app.StateSyncing, engine.StateIdle: app.StateIdle, engine.StateSyncing: app.StateSyncing,
 		engine.StateWarning: app.StateWarning, engine.StateError: app.StateError, engine.StatePaused: app.StatePaused,
 	}[es.State]
 	if es.Err != nil {
-		st.Err = sentenceOf(es.Err)
+		st.Err = words(es.Err, "")
 	}
 	for _, m := range es.Mailboxes {
 		ms := app.MailboxStatus{Address: m.Address, LastSync: m.LastSuccess, Items: m.Exported}
@@ -217,7 +233,7 @@ func toAppStatus(es engine.Status) app.Status {
 			ms.State = app.StateSyncing
 		}
 		if m.Err != nil {
-			ms.Err = sentenceOf(m.Err)
+			ms.Err = words(m.Err, m.Address)
 		}
 		st.Mailboxes = append(st.Mailboxes, ms)
 	}

@@ -127,8 +127,8 @@ func TestSyncServiceWiring(t *testing.T) {
 	core.mu.Unlock()
 	svc.Reload()
 	st = waitCore(t, core, "an error for the wrong secret", func(st app.Status) bool { return st.State == app.StateError })
-	if st.Err == "" || strings.HasPrefix(st.Err, "backend:") {
-		t.Fatalf("error status: got %q, want a sentence without the package prefix", st.Err)
+	if !strings.Contains(st.Err, "AADSTS7000215") || strings.HasPrefix(st.Err, "backend:") {
+		t.Fatalf("error status: got %q, want exocal check's sentence for a wrong secret", st.Err)
 	}
 }
 
@@ -140,7 +140,7 @@ func TestToAppStatus(t *testing.T) {
 		{Address: "b@x", State: engine.MailboxIdle, Exported: 7},
 		{Address: "c@x", State: engine.MailboxQueued},
 	}}
-	st := toAppStatus(es)
+	st := toAppStatus(es, nil)
 	if st.State != app.StateWarning || st.Done != 1 || st.Total != 2 || st.Err != "SyncFolderItems for a@x: HTTP 503" {
 		t.Fatalf("got %+v, want warning 1/2 with the sentence", st)
 	}
