@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/exocal/exocal/internal/ewsvalidate"
 	"github.com/exocal/exocal/internal/testenv"
 	"github.com/exocal/exocal/sync/backend"
 	"github.com/exocal/exocal/sync/calendar"
@@ -33,6 +34,7 @@ type counter struct {
 	base     http.RoundTripper
 	mu       sync.Mutex
 	ops      map[string]int
+	samples  map[string][][]byte // up to 3 request bodies per operation
 	sent     atomic.Int64
 	received atomic.Int64
 }
@@ -40,7 +42,7 @@ type counter struct {
 var soapOp = regexp.MustCompile(`<(?:[A-Za-z0-9]+:)?Body[^>]*>\s*<(?:[A-Za-z0-9]+:)?([A-Za-z]+)`)
 
 func newCounter() *counter {
-	return &counter{base: &http.Transport{MaxIdleConnsPerHost: 100}, ops: map[string]int{}}
+	return &counter{base: &http.Transport{MaxIdleConnsPerHost: 100}, ops: map[string]int{}, samples: map[string][][]byte{}}
 }
 
 func (c *counter) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -54,6 +56,11 @@ func (c *counter) RoundTrip(req *http.Request) (*http.Response, error) {
 		c.sent.Add(int64(len(b)))
 		if m := soapOp.FindSubmatch(b); m != nil {
 			op = string(m[1])
+			c.mu.Lock()
+			if len(c.samples[op]) < 3 {
+				c.samples[op] = append(c.samples[op], b)
+			}
+			c.mu.Unlock()
 		}
 		req.Body = io.NopCloser(bytes.NewReader(b))
 	}
@@ -249,6 +256,34 @@ func (f *fixture) requireTruth(t *testing.T, py string) {
 	}
 }
 
+// validateRequests checks the captured EWS requests (autodiscover's aside)
+// against Microsoft's schemas, and that each op in want was captured.
+func (f *fixture) validateRequests(t *testing.T, want ...string) {
+	t.Helper()
+	f.counter.mu.Lock()
+	defer f.counter.mu.Unlock()
+	dir := t.TempDir()
+	var files []string
+	for op, bodies := range f.counter.samples {
+		if strings.HasPrefix(op, "GetUserSettings") {
+			continue
+		}
+		for i, b := range bodies {
+			p := filepath.Join(dir, fmt.Sprintf("%s-%d.xml", op, i))
+			if err := os.WriteFile(p, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			files = append(files, p)
+		}
+	}
+	for _, op := range want {
+		if len(f.counter.samples[op]) == 0 {
+			t.Errorf("no %s request captured", op)
+		}
+	}
+	ewsvalidate.Files(t, false, files...)
+}
+
 func pythonICS(t *testing.T) string {
 	return testenv.DebianPython(t, map[string]string{"icalendar": "python3-icalendar", "recurring_ical_events": "python3-recurring-ical-events"})
 }
@@ -305,6 +340,7 @@ func TestSyncOnceAgainstEmulator(t *testing.T) {
 	if got := mtimes(t, f.dir); fmt.Sprint(got) != fmt.Sprint(before) {
 		t.Errorf("second sync changed file times:\n got %v\nwant %v", got, before)
 	}
+	f.validateRequests(t, "SyncFolderItems", "GetItem")
 }
 
 // TestStreamingDeliversChanges: with Serve running and no polling, an item
@@ -352,6 +388,7 @@ func TestStreamingDeliversChanges(t *testing.T) {
 	if got := f.counter.snapshot()["SyncFolderItems"] - sfi; got < 1 || got > 6 {
 		t.Errorf("got %d SyncFolderItems for 3 notified changes in one mailbox, want 1..6 (no polling of the others)", got)
 	}
+	f.validateRequests(t, "SyncFolderItems", "GetItem", "Subscribe", "GetStreamingEvents")
 }
 
 // TestStreamingConnections: 250 mailboxes at 100 subscriptions per
