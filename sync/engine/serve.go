@@ -40,7 +40,11 @@ func New(cfg Config, deps Deps) *Engine {
 		dirty:   map[string]bool{},
 		cfg:     cfg.withDefaults(),
 	}
-	e.hub.latest = Status{State: StateStarting, ExportDir: e.cfg.ExportDir, At: time.Now()}
+	st := Status{State: StateStarting, ExportDir: e.cfg.ExportDir, At: time.Now()}
+	for _, mb := range e.cfg.Mailboxes {
+		st.Mailboxes = append(st.Mailboxes, MailboxStatus{Address: mb, State: MailboxPending, Since: st.At})
+	}
+	e.hub.latest = st
 	return e
 }
 
