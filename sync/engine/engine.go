@@ -67,8 +67,8 @@ type Config struct {
 	WindowPastDays, WindowFutureDays int
 	// PollInterval is how often every mailbox is polled while streaming is
 	// down or off. StreamingPollInterval is the safety-net poll while the
-	// watcher is up (0: StreamingPollFactor × PollInterval, one hour at the
-	// default 5 min): with streaming a quiet poll interval costs no request.
+	// watcher is up (0: StreamingPollFactor × PollInterval, at most an hour
+	// or PollInterval): with streaming a quiet poll interval costs no request.
 	PollInterval, StreamingPollInterval time.Duration
 	// Concurrency bounds the mailboxes synced at once (0: DefaultConcurrency).
 	Concurrency int
@@ -91,7 +91,8 @@ func (c Config) withDefaults() Config {
 		c.PollInterval = DefaultPollInterval
 	}
 	if c.StreamingPollInterval <= 0 {
-		c.StreamingPollInterval = StreamingPollFactor * c.PollInterval
+		// Stretched, but not beyond an hour (or PollInterval if longer).
+		c.StreamingPollInterval = min(StreamingPollFactor*c.PollInterval, max(time.Hour, c.PollInterval))
 	}
 	if c.Debounce <= 0 {
 		c.Debounce = DefaultDebounce

@@ -460,3 +460,24 @@ func TestSyncOnceSkipsUnchangedRenderAcrossRuns(t *testing.T) {
 		t.Fatalf("third run: got %d renders, want 2 (lost file, changed mailbox)", got)
 	}
 }
+
+func TestConfigDefaults(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		poll, streaming, want time.Duration
+	}{
+		{5 * time.Minute, 0, time.Hour},
+		{30 * time.Second, 0, 6 * time.Minute},
+		{2 * time.Hour, 0, 2 * time.Hour},
+		{5 * time.Minute, 7 * time.Minute, 7 * time.Minute},
+	} {
+		c := Config{PollInterval: tt.poll, StreamingPollInterval: tt.streaming}.withDefaults()
+		if c.StreamingPollInterval != tt.want {
+			t.Errorf("poll %v, streaming %v: got %v, want %v", tt.poll, tt.streaming, c.StreamingPollInterval, tt.want)
+		}
+	}
+	c := Config{Mailboxes: []string{" A@x ", "a@X", "", "b@x"}, Concurrency: 1000}.withDefaults()
+	if !slices.Equal(c.Mailboxes, []string{"a@x", "b@x"}) || c.Concurrency != MaxConcurrency || c.Debounce != DefaultDebounce {
+		t.Errorf("got %+v, want normalised mailboxes, capped concurrency, default debounce", c)
+	}
+}
