@@ -78,8 +78,7 @@ func TestSyncServiceWiring(t *testing.T) {
 	s.AuthorityHost, s.AutodiscoverURL = srv.URL(), srv.URL()
 	s.ExportDir = filepath.Join(t.TempDir(), "a")
 	core := &fakeCore{settings: s}
-	store := secrets.NewMemory()
-	store.Set(context.Background(), secrets.DefaultProfile, reg)
+	store := secrets.NewMemory() // empty: not set up yet
 	svc := newSyncService(store, newLogger(&bytes.Buffer{}, false))
 	svc.core = core
 	ctx, cancel := context.WithCancel(context.Background())
@@ -92,6 +91,17 @@ func TestSyncServiceWiring(t *testing.T) {
 		}
 	}()
 
+	// Not set up: the service waits (the app shows "not set up" itself)
+	// until a Reload brings the registration.
+	time.Sleep(100 * time.Millisecond)
+	core.mu.Lock()
+	n := len(core.published)
+	core.mu.Unlock()
+	if n != 0 {
+		t.Fatalf("got %d statuses before the registration exists, want none", n)
+	}
+	store.Set(context.Background(), secrets.DefaultProfile, reg)
+	svc.Reload()
 	st := waitCore(t, core, "first sync", func(s app.Status) bool { return s.State == app.StateIdle && len(s.Mailboxes) == 3 })
 	if st.Mailboxes[0].Items == 0 || st.Mailboxes[0].LastSync.IsZero() {
 		t.Fatalf("mailbox status: got %+v, want items and a last sync", st.Mailboxes[0])
