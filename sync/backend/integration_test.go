@@ -319,6 +319,30 @@ func TestSyncOnceAgainstEmulator(t *testing.T) {
 		}
 	}
 	f.requireTruth(t, py)
+	// The first sync rendered from the pages it fetched; rendering from the
+	// store's cache gives the same bytes.
+	other := t.TempDir()
+	for _, mb := range f.tn.Mailboxes() {
+		events, err := f.st.Events(mb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start, end := f.config().Window(time.Now())
+		var kept []calendar.Event
+		for _, e := range events {
+			if calendar.TouchesWindow(e, start, end) {
+				kept = append(kept, e)
+			}
+		}
+		if _, err := (backend.ICSSink{}).Render(context.Background(), mb, kept, engine.RenderOptions{Dir: other, Privacy: "full", Start: start, End: end}); err != nil {
+			t.Fatal(err)
+		}
+		a, _ := os.ReadFile(filepath.Join(f.dir, mb+".ics"))
+		b, _ := os.ReadFile(filepath.Join(other, mb+".ics"))
+		if !bytes.Equal(a, b) {
+			t.Fatalf("%s: the file rendered from the fetched pages differs from one rendered from the store", mb)
+		}
+	}
 	before, ops := mtimes(t, f.dir), f.counter.snapshot()
 
 	res = engine.SyncOnce(context.Background(), f.config(), f.deps(f.backend(t)))

@@ -25,6 +25,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -214,6 +216,12 @@ func (s *syncer) syncMailbox(ctx context.Context, mb string, cfg Config, render 
 		r.Err = err
 		return r
 	}
+	// A sync from scratch sees the whole calendar: keep it, so the render
+	// needs no round trip through the store's encoding.
+	var whole map[string]calendar.Event
+	if state == "" {
+		whole = map[string]calendar.Event{}
+	}
 	for {
 		if r.Pages >= maxPages {
 			r.Err = fmt.Errorf("engine: %s: the server sent %d pages without reaching the newest change", mb, r.Pages)
@@ -227,7 +235,7 @@ func (s *syncer) syncMailbox(ctx context.Context, mb string, cfg Config, render 
 				r.Err = err
 				return r
 			}
-			r.Resynced, state = true, ""
+			r.Resynced, state, whole = true, "", map[string]calendar.Event{}
 			continue
 		}
 		if err != nil {
@@ -243,6 +251,14 @@ func (s *syncer) syncMailbox(ctx context.Context, mb string, cfg Config, render 
 			return r
 		}
 		r.Changes += len(page.Upserts) + len(page.Deletes)
+		if whole != nil {
+			for _, e := range page.Upserts {
+				whole[e.ItemID] = e
+			}
+			for _, id := range page.Deletes {
+				delete(whole, id)
+			}
+		}
 		state = page.State
 		if page.Done {
 			break
@@ -273,8 +289,15 @@ func (s *syncer) syncMailbox(ctx context.Context, mb string, cfg Config, render 
 			}
 		}
 	}
-	events, err := s.deps.Store.Events(mb)
-	if err != nil {
+	var events []calendar.Event
+	if whole != nil {
+		events = slices.SortedFunc(maps.Values(whole), func(a, b calendar.Event) int {
+			if c := a.Start.Compare(b.Start); c != 0 {
+				return c
+			}
+			return strings.Compare(a.ItemID, b.ItemID)
+		})
+	} else if events, err = s.deps.Store.Events(mb); err != nil {
 		r.Err = err
 		return r
 	}
