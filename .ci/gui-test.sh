@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # gui-test.sh BINARY — run the real ExoCal tray app under Xvfb, inside a private D-Bus session with a
 # throw-away unlocked gnome-keyring, and drive it from outside as a tray host would:
+#   0. with no session bus: runs without a tray (says so), shows the settings window, exits 0 on SIGTERM;
 #   1. unconfigured: the tray's first menu line (read over D-Bus, com.canonical.dbusmenu) says
 #      "Not set up — open Settings" and the settings window is open;
-#   2. a second launch exits 0 and brings the first instance's window forward (no second tray item);
-#   3. "Quit" clicked over D-Bus ends the app with exit status 0;
-#   4. configured (pre-made config.json + EXOCAL_* registration): clicking "Pause" over D-Bus turns the
-#      first line into "Paused", "Resume" turns it back;
-#   5. the secret is in none of: config file, logs, /proc/<pid>/cmdline.
-# env SCREENSHOT=path.png  save the settings window (configured, with --settings) as a PNG.
+#   2. "Quit" clicked over D-Bus ends the app with exit status 0;
+#   3. configured (pre-made config.json + EXOCAL_* registration): no window at start; a second launch
+#      exits 0 and brings the first instance's settings window forward (no second tray item);
+#      clicking "Pause" over D-Bus turns the first line into "Paused" and changes the icon;
+#   4. the secret is in none of: config file, logs, /proc/<pid>/cmdline, files under the XDG dirs.
+# env SCREENSHOT=path.png  save the settings window (configured) as a PNG, e.g. docs/settings.png.
 #
 # Needs: xvfb dbus libglib2.0-bin gnome-keyring libsecret-tools imagemagick (import).
 # No TTY, no stdin, no window manager, no tray host.
@@ -97,13 +98,42 @@ start_app() { # start_app <log> [args...]
   for _ in $(seq 300); do has_owner "$NAME" && break; kill -0 "$APID" 2>/dev/null || fail "app exited"; sleep 0.1; done
   has_owner "$NAME" || fail "$NAME never appeared on the session bus"
 }
+# grab <file>: screenshot of the settings window. import waits forever for a window that exists but
+# is not mapped (hidden), so a grab that does not finish in 5 s means "not shown".
+grab() { timeout 5 import -display "$DISPLAY" -window "ExoCal Settings" "$1" 2>/dev/null; }
+wait_exit() { # wait_exit <what>: the app must end within 10 s with status 0; else dump its goroutines
+  for _ in $(seq 100); do kill -0 "$APID" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$APID" 2>/dev/null; then
+    kill -QUIT "$APID"; sleep 1   # Go prints every goroutine's stack to the log
+    fail "$1, but the app still runs"
+  fi
+  local rc=0
+  wait "$APID" || rc=$?
+  [ "$rc" = 0 ] || fail "$1: exit status $rc, want 0"
+}
 window_shown() { # the settings window is mapped on the X screen
-  for _ in $(seq 100); do
-    import -display "$DISPLAY" -window "ExoCal Settings" "$tmp/win.png" 2>/dev/null && return 0
+  for _ in $(seq 50); do
+    grab "$tmp/win.png" && return 0
     sleep 0.2
   done
   return 1
 }
+
+# 0) No session bus: no tray (fyne.io/systray would panic on Quit), the settings window instead, and
+#    no bus autolaunched behind our back; SIGTERM ends it cleanly.
+mkdir -p "$tmp/nobus" && chmod 700 "$tmp/nobus"
+log="$tmp/app0.log"
+: >"$log"
+env -u DBUS_SESSION_BUS_ADDRESS XDG_RUNTIME_DIR="$tmp/nobus" EXOCAL_TENANT_ID=contoso.onmicrosoft.com \
+  EXOCAL_CLIENT_ID=2f6a1c4e-8b1d-4c1e-9a53-6d0e7f4b2a91 EXOCAL_CLIENT_SECRET=not-used "$BIN" >"$log" 2>&1 &
+APID=$!
+pids=("$APID" "${pids[@]}")
+for _ in $(seq 100); do grep -q "without a tray icon" "$log" && break; kill -0 "$APID" 2>/dev/null || fail "app exited"; sleep 0.1; done
+grep -q "without a tray icon" "$log" || fail "no session bus: the app did not say it runs without a tray"
+window_shown || fail "no session bus: the settings window did not open"
+kill -TERM "$APID"
+wait_exit "no session bus: SIGTERM sent"
+echo "OK no session bus: no tray, settings window shown, SIGTERM -> exit 0"
 
 # 1) Unconfigured: first line and the settings window.
 start_app "$tmp/app1.log"
@@ -111,24 +141,12 @@ wait_label "Not set up — open Settings" 30
 window_shown || fail "the settings window did not open although ExoCal is not set up"
 echo "OK settings window open at start (not configured)"
 
-# 2) A second launch: exit 0, the first instance is activated, no second tray item.
-"$BIN" >"$tmp/second.log" 2>&1 || fail "second launch: exit $?: $(cat "$tmp/second.log")"
-grep -q "already running" "$tmp/second.log" || fail "second launch said: $(cat "$tmp/second.log")"
-for _ in $(seq 50); do grep -q "activated by a second launch" "$log" && break; sleep 0.1; done
-grep -q "activated by a second launch" "$log" || fail "the running instance was not activated"
-n=$(gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
-  --method org.freedesktop.DBus.ListNames | grep -o "org.kde.StatusNotifierItem-[0-9]*-1" | sort -u | wc -l)
-[ "$n" = 1 ] || fail "tray items on the bus: got $n, want 1"
-echo "OK second launch: $(head -1 "$tmp/second.log")"
-
-# 3) Quit from the tray menu.
+# 2) Quit from the tray menu.
 click "Quit"
-for _ in $(seq 100); do kill -0 "$APID" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$APID" 2>/dev/null && fail "Quit clicked over D-Bus, but the app still runs"
-wait "$APID" || fail "after Quit: exit status $?, want 0"
+wait_exit "Quit clicked over D-Bus"
 echo "OK Quit over D-Bus: exit 0"
 
-# 4) Configured: a pre-made config.json and the registration in the environment. The endpoints are
+# 3) Configured: a pre-made config.json and the registration in the environment. The endpoints are
 #    a closed loopback port: whatever syncing the app tries stays on this machine. The first line is
 #    whatever the configured state is (no sync engine yet: "Ready — waiting for the first sync").
 secret="gui-test~Secret.$RANDOM$RANDOM.value"
@@ -142,22 +160,44 @@ cat >"$XDG_CONFIG_HOME/exocal/config.json" <<JSON
 JSON
 export EXOCAL_TENANT_ID=contoso.onmicrosoft.com EXOCAL_CLIENT_ID=2f6a1c4e-8b1d-4c1e-9a53-6d0e7f4b2a91
 export EXOCAL_CLIENT_SECRET=$secret
-args=()
-[ -n "${SCREENSHOT:-}" ] && args=(gui --settings)
-FYNE_THEME=light start_app "$tmp/app2.log" "${args[@]}"   # light: the screenshot is for the README
+FYNE_THEME=light start_app "$tmp/app2.log"   # light: the screenshot is for the README
 wait_other "Not set up — open Settings" 30
+sleep 1
+grab "$tmp/win.png" &&
+  fail "configured: the settings window opened at start, want only the tray"
+echo "OK configured: no settings window at start"
+
+# A second launch: exit 0, the first instance shows its settings window, no second tray item.
+"$BIN" >"$tmp/second.log" 2>&1 || fail "second launch: exit $?: $(cat "$tmp/second.log")"
+grep -q "already running" "$tmp/second.log" || fail "second launch said: $(cat "$tmp/second.log")"
+for _ in $(seq 50); do grep -q "activated by a second launch" "$log" && break; sleep 0.1; done
+grep -q "activated by a second launch" "$log" || fail "the running instance was not activated"
+n=$(gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
+  --method org.freedesktop.DBus.ListNames | grep -o "org.kde.StatusNotifierItem-[0-9]*-1" | sort -u | wc -l)
+[ "$n" = 1 ] || fail "tray items on the bus: got $n, want 1"
+echo "OK second launch: $(head -1 "$tmp/second.log")"
+
+window_shown || fail "the second launch did not bring the settings window forward"
+echo "OK the settings window came forward"
 if [ -n "${SCREENSHOT:-}" ]; then
-  window_shown || fail "--settings: the settings window did not open"
   sleep 1   # let it finish drawing
-  import -display "$DISPLAY" -window "ExoCal Settings" "$SCREENSHOT"
+  grab "$SCREENSHOT" || fail "could not save the screenshot"
   echo "OK screenshot of the settings window -> $SCREENSHOT ($(identify -format '%wx%h' "$SCREENSHOT"))"
 fi
+icon() { # a digest of the tray icon's pixmap as the tray host sees it
+  gdbus call --session --dest "$NAME" --object-path /StatusNotifierItem \
+    --method org.freedesktop.DBus.Properties.Get org.kde.StatusNotifierItem IconPixmap | md5sum | cut -c1-12
+}
+icon_before=$(icon)
 click "Pause"
 wait_label "Paused" 10
+for _ in $(seq 50); do [ "$(icon)" != "$icon_before" ] && break; sleep 0.1; done
+[ "$(icon)" != "$icon_before" ] || fail "the tray icon did not change when pausing"
+echo "OK tray icon changed with the state ($icon_before -> $(icon))"
 click "Resume"
 wait_other "Paused" 10
 
-# 5) The secret never reaches a file, a log or the command line.
+# 4) The secret never reaches a file, a log or the command line.
 grep -qF "$secret" "$XDG_CONFIG_HOME/exocal/config.json" && fail "the secret is in config.json"
 grep -qF "$secret" "$log" && fail "the secret is in the log"
 tr '\0' ' ' <"/proc/$APID/cmdline" | grep -qF "$secret" && fail "the secret is on the command line"
@@ -165,6 +205,5 @@ grep -rqF "$secret" "$XDG_CONFIG_HOME" "$XDG_CACHE_HOME" && fail "the secret is 
 echo "OK the secret is in no file, log or argv"
 
 click "Quit"
-for _ in $(seq 100); do kill -0 "$APID" 2>/dev/null || break; sleep 0.1; done
-wait "$APID" || fail "after Quit: exit status $?, want 0"
+wait_exit "Quit clicked over D-Bus (configured)"
 echo "PASS gui-test"

@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -92,6 +94,25 @@ func Run(core Core, opts Options) error {
 		log.Warn("ExoCal runs without a tray icon: this platform has none; closing the settings window quits ExoCal")
 	}
 
+	// Fyne catches SIGINT/SIGTERM itself once its loop runs; until then a
+	// signal would kill the process without cleanup, so catch it here and
+	// hand over when Fyne has started (two Quits could crash glfw).
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	started := make(chan struct{})
+	a.Lifecycle().SetOnStarted(func() {
+		signal.Stop(sig)
+		close(started)
+	})
+	go func() {
+		select {
+		case <-sig:
+			log.Info("quitting on a signal")
+			fyne.Do(a.Quit)
+		case <-started:
+		}
+	}()
+
 	s := newShell(a, desk, core, log)
 	stop := s.start(opts.ShowSettings || desk == nil)
 	a.Run()
@@ -100,13 +121,21 @@ func Run(core Core, opts Options) error {
 }
 
 // sessionBus reports whether a D-Bus session bus answers; fyne.io/systray
-// needs one (it panics on Quit without it).
+// needs one (it panics on Quit without it). It never autolaunches a bus
+// (dbus-launch would leave a daemon behind that no tray host watches).
 func sessionBus() error {
-	conn, err := dbus.ConnectSessionBus()
+	conn, err := dbus.SessionBusPrivateNoAutoStartup()
 	if err != nil {
-		return fmt.Errorf("ui: connect to the session bus: %w", err)
+		return fmt.Errorf("ui: find the session bus: %w", err)
 	}
-	return conn.Close()
+	defer conn.Close()
+	if err := conn.Auth(nil); err != nil {
+		return fmt.Errorf("ui: authenticate to the session bus: %w", err)
+	}
+	if err := conn.Hello(); err != nil {
+		return fmt.Errorf("ui: greet the session bus: %w", err)
+	}
+	return nil
 }
 
 // shell ties the core to the widgets.
@@ -181,7 +210,10 @@ func (s *shell) loop(ch <-chan app.Status, done <-chan struct{}) {
 			return
 		}
 		st := last
-		fyne.Do(func() { s.handle(st) })
+		// Waiting for the widgets to be updated lets the core's coalescing
+		// channel skip the snapshots that arrive meanwhile, so a fast sync
+		// of many mailboxes does not queue one menu rebuild per mailbox.
+		fyne.DoAndWait(func() { s.handle(st) })
 	}
 }
 
