@@ -4,32 +4,190 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
+	"time"
 
 	ical "github.com/emersion/go-ical"
 )
 
-// encoder writes go-ical components exactly as go-ical's Encoder does
-// (properties and parameters sorted by name, parameter values quoted when
-// they hold ";:,") but into one buffer, folding lines as it goes: go-ical's
-// Encoder neither folds nor avoids a buffer and a sort per property, and
-// rendering 100,000 events must stay well under a second.
+// encoder writes iCalendar exactly as go-ical's Encoder writes the same
+// components (properties sorted by name, same-named ones in the order they
+// were added, parameters sorted by name, parameter values quoted when they
+// hold ";:,"), but straight into one buffer, folding lines at 75 octets as
+// it goes (go-ical's Encoder does not fold). Events are written property by
+// property (prop, begin, end) without building go-ical components: a map,
+// a sort and several allocations per property would make rendering 100,000
+// events take seconds. go-ical components (the VTIMEZONEs) are written with
+// component.
+//
+// With tree set (tests), the encoder also collects everything it writes
+// as go-ical components (roots), so a test can check that go-ical's own
+// Encoder gives the same bytes, unfolded.
 type encoder struct {
-	buf  []byte
-	line []byte
+	buf []byte // the encoded, folded output
+
+	// The open component's properties, unfolded, one after another in
+	// line; pending says where each is. They are sorted and written out
+	// when a child begins or the component ends.
+	line    []byte
+	pending []pendingProp
+	val     []byte // scratch for formatting a value
+	err     error  // the first error (a value go-ical would refuse)
+
+	tree  bool
+	stack []*ical.Component
+	roots []*ical.Component
 }
+
+type pendingProp struct {
+	key    uint64 // the name's first 8 bytes, big-endian: orders as the name does
+	name   string
+	lo, hi int
+}
+
+func nameKey(name string) uint64 {
+	var k uint64
+	for i := range 8 {
+		k <<= 8
+		if i < len(name) {
+			k |= uint64(name[i])
+		}
+	}
+	return k
+}
+
+func (p *pendingProp) less(q *pendingProp) bool {
+	if p.key != q.key {
+		return p.key < q.key
+	}
+	return p.name < q.name
+}
+
+// param is a single-valued property parameter.
+type param struct{ name, value string }
 
 var (
 	errParamQuote = errors.New("ics: parameter value contains a double quote")
 	errValueCRLF  = errors.New("ics: property value contains CR or LF")
 )
 
+// begin writes the pending properties of the open component, then starts
+// a component.
+func (e *encoder) begin(name string) {
+	e.flushProps()
+	e.simple("BEGIN", name)
+	if e.tree {
+		c := ical.NewComponent(name)
+		e.attach(c)
+		e.stack = append(e.stack, c)
+	}
+}
+
+// end writes the pending properties, then ends the open component.
+func (e *encoder) end(name string) {
+	e.flushProps()
+	e.simple("END", name)
+	if e.tree {
+		e.stack = e.stack[:len(e.stack)-1]
+	}
+}
+
+func (e *encoder) attach(c *ical.Component) {
+	if n := len(e.stack); n > 0 {
+		e.stack[n-1].Children = append(e.stack[n-1].Children, c)
+	} else {
+		e.roots = append(e.roots, c)
+	}
+}
+
+// prop adds a property of the open component: name, params (sorted here)
+// and value, an already encoded value (escaped TEXT, a date-time, ...).
+func (e *encoder) prop(name string, value []byte, params ...param) {
+	lo := len(e.line)
+	l := append(e.line, name...)
+	// Insertion sort: a property has at most a handful of parameters.
+	for i := 1; i < len(params); i++ {
+		for j := i; j > 0 && params[j].name < params[j-1].name; j-- {
+			params[j], params[j-1] = params[j-1], params[j]
+		}
+	}
+	for _, p := range params {
+		l = append(append(append(l, ';'), p.name...), '=')
+		quote := false
+		for j := 0; j < len(p.value); j++ {
+			switch p.value[j] {
+			case '"':
+				e.fail(fmt.Errorf("%w (%s %s)", errParamQuote, name, p.name))
+			case ';', ':', ',':
+				quote = true
+			}
+		}
+		if quote {
+			l = append(append(append(l, '"'), p.value...), '"')
+		} else {
+			l = append(l, p.value...)
+		}
+	}
+	for _, c := range value {
+		if c == '\r' || c == '\n' {
+			e.fail(fmt.Errorf("%w (%s)", errValueCRLF, name))
+		}
+	}
+	e.line = append(append(l, ':'), value...)
+	e.pending = append(e.pending, pendingProp{key: nameKey(name), name: name, lo: lo, hi: len(e.line)})
+	if e.tree {
+		p := ical.Prop{Name: name, Value: string(value)}
+		if len(params) > 0 {
+			p.Params = make(ical.Params, len(params))
+			for _, pa := range params {
+				p.Params.Add(pa.name, pa.value)
+			}
+		}
+		e.stack[len(e.stack)-1].Props.Add(&p)
+	}
+}
+
+func (e *encoder) fail(err error) {
+	if e.err == nil {
+		e.err = err
+	}
+}
+
+// flushProps writes the pending properties, sorted by name (stable).
+func (e *encoder) flushProps() {
+	ps := e.pending
+	for i := 1; i < len(ps); i++ {
+		for j := i; j > 0 && ps[j].less(&ps[j-1]); j-- {
+			ps[j], ps[j-1] = ps[j-1], ps[j]
+		}
+	}
+	for _, p := range ps {
+		e.fold(e.line[p.lo:p.hi])
+	}
+	e.pending = ps[:0]
+	e.line = e.line[:0]
+}
+
+// component writes a go-ical component (and its children) as go-ical's
+// Encoder does.
 func (e *encoder) component(c *ical.Component) error {
+	e.flushProps()
+	if e.tree {
+		e.attach(c)
+	}
+	tree := e.tree
+	e.tree = false
+	defer func() { e.tree = tree }()
+	return e.writeComponent(c)
+}
+
+func (e *encoder) writeComponent(c *ical.Component) error {
 	e.simple("BEGIN", c.Name)
 	if err := e.props(c); err != nil {
 		return err
 	}
 	for _, child := range c.Children {
-		if err := e.component(child); err != nil {
+		if err := e.writeComponent(child); err != nil {
 			return err
 		}
 	}
@@ -48,7 +206,7 @@ func (e *encoder) props(c *ical.Component) error {
 	for _, name := range names {
 		props := c.Props[name]
 		for i := range props {
-			if err := e.prop(&props[i]); err != nil {
+			if err := e.icalProp(&props[i]); err != nil {
 				return fmt.Errorf("%w (%s %s)", err, c.Name, name)
 			}
 		}
@@ -61,7 +219,7 @@ func (e *encoder) simple(name, value string) {
 	e.flush()
 }
 
-func (e *encoder) prop(p *ical.Prop) error {
+func (e *encoder) icalProp(p *ical.Prop) error {
 	l := append(e.line[:0], p.Name...)
 	if len(p.Params) > 0 {
 		var arr [8]string
@@ -103,10 +261,15 @@ func (e *encoder) prop(p *ical.Prop) error {
 	return nil
 }
 
-// flush appends the pending line to buf, folded at 75 octets (RFC 5545
-// 3.1) and never inside a UTF-8 sequence, with CRLF.
+// flush writes the pending line (e.line), folded, and empties it.
 func (e *encoder) flush() {
-	line := e.line
+	e.fold(e.line)
+	e.line = e.line[:0]
+}
+
+// fold appends line to buf, folded at 75 octets (RFC 5545 3.1) and never
+// inside a UTF-8 sequence, with CRLF.
+func (e *encoder) fold(line []byte) {
 	limit := maxLine
 	for len(line) > limit {
 		cut := limit
@@ -118,4 +281,111 @@ func (e *encoder) flush() {
 		limit = maxLine - 1
 	}
 	e.buf = append(append(e.buf, line...), "\r\n"...)
+}
+
+// appendInt appends x with at least width digits, as package time formats
+// years ("2006": a minus sign, then the zero-padded absolute value).
+func appendInt(b []byte, x, width int) []byte {
+	if x < 0 {
+		b = append(b, '-')
+		x = -x
+	}
+	var digits [20]byte
+	i := len(digits)
+	for x >= 10 {
+		i--
+		digits[i] = byte('0' + x%10)
+		x /= 10
+	}
+	i--
+	digits[i] = byte('0' + x)
+	for w := len(digits) - i; w < width; w++ {
+		b = append(b, '0')
+	}
+	return append(b, digits[i:]...)
+}
+
+// appendDate appends t's date as "20060102" (dateFormat).
+func appendDate(b []byte, t time.Time) []byte {
+	y, m, d := t.Date()
+	return appendInt(appendInt(appendInt(b, y, 4), int(m), 2), d, 2)
+}
+
+// appendLocal appends t's wall time as "20060102T150405" (localFormat).
+func appendLocal(b []byte, t time.Time) []byte {
+	b = append(appendDate(b, t), 'T')
+	h, mi, s := t.Clock()
+	return appendInt(appendInt(appendInt(b, h, 2), mi, 2), s, 2)
+}
+
+// appendUTC appends t in UTC as "20060102T150405Z" (utcFormat).
+func appendUTC(b []byte, t time.Time) []byte {
+	return append(appendLocal(b, t.UTC()), 'Z')
+}
+
+// appendText appends s as an escaped TEXT value (cleanText, then
+// escapeText).
+func appendText(b []byte, s string) []byte {
+	// Fast path: printable ASCII (and HTAB) needs no cleaning.
+	n := len(b)
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\' || c == ';' || c == ',':
+			b = append(b, '\\', c)
+		case c >= 0x20 && c < 0x7f || c == '\t':
+			b = append(b, c)
+		default:
+			return appendTextSlow(b[:n], s)
+		}
+	}
+	return b
+}
+
+func appendTextSlow(b []byte, s string) []byte {
+	s = cleanText(s)
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\', ';', ',':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, '\\', 'n')
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
+}
+
+// appendTrigger appends "before Start" as a negative RFC 5545 duration
+// (positive when before is negative).
+func appendTrigger(b []byte, before time.Duration) []byte {
+	neg := true
+	if before < 0 {
+		neg, before = false, -before
+	}
+	s := int64(before / time.Second)
+	if s == 0 {
+		return append(b, "PT0S"...)
+	}
+	if neg {
+		b = append(b, '-')
+	}
+	b = append(b, 'P')
+	if d := s / 86400; d > 0 {
+		b = append(strconv.AppendInt(b, d, 10), 'D')
+		s %= 86400
+	}
+	if s > 0 {
+		b = append(b, 'T')
+		if h := s / 3600; h > 0 {
+			b = append(strconv.AppendInt(b, h, 10), 'H')
+		}
+		if m := s / 60 % 60; m > 0 {
+			b = append(strconv.AppendInt(b, m, 10), 'M')
+		}
+		if sec := s % 60; sec > 0 {
+			b = append(strconv.AppendInt(b, sec, 10), 'S')
+		}
+	}
+	return b
 }

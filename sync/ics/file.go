@@ -1,9 +1,9 @@
 package ics
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,7 +35,7 @@ func WriteFile(dir, mailbox string, events []calendar.Event, opts Options) (chan
 	if err != nil {
 		return false, err
 	}
-	data, err := render(mailbox, events, opts)
+	out, err := render(mailbox, events, opts)
 	if err != nil {
 		return false, err
 	}
@@ -43,7 +43,7 @@ func WriteFile(dir, mailbox string, events []calendar.Event, opts Options) (chan
 		return false, fmt.Errorf("ics: create export folder: %w", err)
 	}
 	path := filepath.Join(dir, name)
-	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
+	if old, err := os.ReadFile(path); err == nil && out.Equal(old) {
 		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm() != 0o600 {
 			if err := os.Chmod(path, 0o600); err != nil {
 				return false, fmt.Errorf("ics: chmod %s: %w", path, err)
@@ -51,13 +51,13 @@ func WriteFile(dir, mailbox string, events []calendar.Event, opts Options) (chan
 		}
 		return false, nil
 	}
-	if err := writeAtomic(dir, path, data); err != nil {
+	if err := writeAtomic(dir, path, out); err != nil {
 		return false, err
 	}
 	return true, nil
 }
 
-func writeAtomic(dir, path string, data []byte) (err error) {
+func writeAtomic(dir, path string, data io.WriterTo) (err error) {
 	f, err := os.CreateTemp(dir, ".exocal-*.ics.tmp")
 	if err != nil {
 		return fmt.Errorf("ics: create temporary file: %w", err)
@@ -72,7 +72,7 @@ func writeAtomic(dir, path string, data []byte) (err error) {
 	if err = f.Chmod(0o600); err != nil {
 		return fmt.Errorf("ics: chmod temporary file: %w", err)
 	}
-	if _, err = f.Write(data); err != nil {
+	if _, err = data.WriteTo(f); err != nil {
 		return fmt.Errorf("ics: write %s: %w", tmp, err)
 	}
 	if err = f.Sync(); err != nil {

@@ -25,11 +25,11 @@ const (
 
 // Render writes the iCalendar file of mailbox's events to w.
 func Render(w io.Writer, mailbox string, events []calendar.Event, opts Options) error {
-	data, err := render(mailbox, events, opts)
+	out, err := render(mailbox, events, opts)
 	if err != nil {
 		return err
 	}
-	_, err = w.Write(data)
+	_, err = out.WriteTo(w)
 	return err
 }
 
@@ -134,27 +134,21 @@ func ambiguous(t time.Time, rz calendar.ResolvedZone) bool {
 	return false
 }
 
-// exactProp writes t in ts's zone, or in UTC when its wall time there is
+// exactTime writes t in ts's zone, or in UTC when its wall time there is
 // ambiguous.
-func exactProp(ts timeSpec, name string, t time.Time) *ical.Prop {
+func (w *worker) exactTime(ts timeSpec, name string, t time.Time) {
 	if !ts.allDay && ambiguous(t, ts.rz) {
-		return rawProp(name, t.UTC().Format(utcFormat))
+		w.enc.val = appendUTC(w.enc.val[:0], t)
+		w.enc.prop(name, w.enc.val)
+		return
 	}
-	return ts.prop(name, t)
+	w.time(ts, name, t)
 }
 
 // horizonOf is how far ahead a never-ending series has instances listed
 // explicitly (February RDATEs, DST-gap overrides).
 func horizonOf(e *calendar.Event, start time.Time) time.Time {
 	return time.Date(max(start.Year(), e.LastModified.Year())+rdateYears, 1, 1, 0, 0, 0, 0, time.UTC)
-}
-
-// durationValue formats a non-negative length as an RFC 5545 duration.
-func durationValue(d time.Duration) string {
-	if d <= 0 {
-		return "PT0S"
-	}
-	return triggerValue(-d)
 }
 
 type usedZone struct {
@@ -177,107 +171,161 @@ func (u *zoneUse) add(rz calendar.ResolvedZone, years ...int) {
 	}
 }
 
+// vevent is one encoded VEVENT and its sort key.
 type vevent struct {
 	uid, recurrenceID, itemID string
-	comp                      *ical.Component
-	data                      []byte // comp, encoded
+	lo, hi                    int             // where it is in its worker's buffer
+	data                      []byte          // the encoded VEVENT (buffer[lo:hi])
+	comp                      *ical.Component // the same, as go-ical's model (encoder tree mode only)
+}
+
+func compareVevents(a, b *vevent) int {
+	if c := strings.Compare(a.uid, b.uid); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.recurrenceID, b.recurrenceID); c != 0 {
+		return c
+	}
+	return strings.Compare(a.itemID, b.itemID)
+}
+
+// worker renders events into its own encoder.
+type worker struct {
+	enc     *encoder
+	use     *zoneUse
+	opts    Options
+	vevents []vevent
+	lo      int     // where the open VEVENT starts in enc.buf
+	skip    []int64 // scratch: deleted and modified original starts
+	exdates []exdate
+}
+
+type exdate struct {
+	key string
+	t   time.Time
 }
 
 // render builds the calendar. Events are rendered and encoded by one
-// worker per CPU over contiguous chunks of the input, then ordered by UID,
-// RECURRENCE-ID and item id (the result does not depend on the workers).
-func render(mailbox string, events []calendar.Event, opts Options) ([]byte, error) {
-	cal := ical.NewCalendar()
-	cal.Props.Set(rawProp(ical.PropProductID, ProductID))
-	cal.Props.Set(rawProp(ical.PropVersion, "2.0"))
-	cal.Props.Set(rawProp(ical.PropCalendarScale, "GREGORIAN"))
-	cal.Props.Set(textProp("X-WR-CALNAME", mailbox))
+// worker per CPU over contiguous chunks of the input; each worker sorts
+// its VEVENTs by UID, RECURRENCE-ID and item id (stable), and the sorted
+// runs are merged in chunk order, so the result is that of one stable
+// sort of the input order and does not depend on the workers. With tree
+// set, the calendar is also returned as go-ical components (tests).
+func render(mailbox string, events []calendar.Event, opts Options) (*output, error) {
+	out, _, err := renderTree(mailbox, events, opts, false)
+	return out, err
+}
 
+func renderTree(mailbox string, events []calendar.Event, opts Options, tree bool) (*output, *ical.Calendar, error) {
 	workers := min(runtime.GOMAXPROCS(0), max(len(events)/500, 1))
 	type result struct {
 		vevents []vevent
+		order   []int32 // vevents' indices, sorted
 		use     *zoneUse
 		err     error
 	}
 	results := make([]result, workers)
 	var wg sync.WaitGroup
-	for w := range workers {
-		lo, hi := len(events)*w/workers, len(events)*(w+1)/workers
+	for wi := range workers {
+		lo, hi := len(events)*wi/workers, len(events)*(wi+1)/workers
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			use := newZoneUse()
-			enc := &encoder{buf: make([]byte, 0, (hi-lo)*1100)}
-			var vevents []vevent
-			var spans [][2]int
+			w := &worker{
+				enc:     &encoder{buf: make([]byte, 0, (hi-lo)*1100), tree: tree},
+				use:     newZoneUse(),
+				opts:    opts,
+				vevents: make([]vevent, 0, (hi-lo)*5/4+8),
+			}
 			for i := lo; i < hi; i++ {
-				vs, err := renderEvent(&events[i], opts, use)
-				if err != nil {
-					results[w].err = err
+				if err := w.renderEvent(&events[i]); err != nil {
+					results[wi].err = err
 					return
 				}
-				for _, v := range vs {
-					start := len(enc.buf)
-					if err := enc.component(v.comp); err != nil {
-						results[w].err = fmt.Errorf("ics: encode event %q: %w", v.uid, err)
-						return
-					}
-					v.comp = nil
-					vevents = append(vevents, v)
-					spans = append(spans, [2]int{start, len(enc.buf)})
+			}
+			buf := w.enc.buf
+			for i := range w.vevents {
+				v := &w.vevents[i]
+				v.data = buf[v.lo:v.hi:v.hi]
+			}
+			// Equal keys keep their order: a stable sort.
+			vs := w.vevents
+			order := make([]int32, len(vs))
+			for i := range order {
+				order[i] = int32(i)
+			}
+			slices.SortFunc(order, func(a, b int32) int {
+				if c := compareVevents(&vs[a], &vs[b]); c != 0 {
+					return c
 				}
-			}
-			for i := range vevents {
-				vevents[i].data = enc.buf[spans[i][0]:spans[i][1]:spans[i][1]]
-			}
-			results[w] = result{vevents: vevents, use: use}
+				return int(a - b)
+			})
+			results[wi] = result{vevents: vs, order: order, use: w.use}
 		}()
 	}
 	wg.Wait()
 	use := newZoneUse()
-	var vevents []vevent
+	count := 0
 	for _, r := range results {
 		if r.err != nil {
-			return nil, r.err
+			return nil, nil, r.err
 		}
 		use.merge(r.use)
-		vevents = append(vevents, r.vevents...)
+		count += len(r.vevents)
 	}
-	slices.SortStableFunc(vevents, func(a, b vevent) int {
-		if c := strings.Compare(a.uid, b.uid); c != 0 {
-			return c
-		}
-		if c := strings.Compare(a.recurrenceID, b.recurrenceID); c != 0 {
-			return c
-		}
-		return strings.Compare(a.itemID, b.itemID)
-	})
 
 	tzids := make([]string, 0, len(use.zones))
 	for id := range use.zones {
 		tzids = append(tzids, id)
 	}
 	sort.Strings(tzids)
-	size := 1024
-	for _, v := range vevents {
-		size += len(v.data)
-	}
-	enc := &encoder{buf: make([]byte, 0, size+len(tzids)*2048)}
-	enc.simple("BEGIN", cal.Name)
-	if err := enc.props(cal.Component); err != nil {
-		return nil, fmt.Errorf("ics: encode calendar of %q: %w", mailbox, err)
-	}
+	enc := &encoder{buf: make([]byte, 0, 1024+len(tzids)*2048), tree: tree}
+	enc.begin(ical.CompCalendar)
+	enc.prop(ical.PropCalendarScale, []byte("GREGORIAN"))
+	enc.prop(ical.PropProductID, []byte(ProductID))
+	enc.prop(ical.PropVersion, []byte("2.0"))
+	enc.val = appendText(enc.val[:0], mailbox)
+	enc.prop("X-WR-CALNAME", enc.val)
 	for _, id := range tzids {
 		z := use.zones[id]
 		if err := enc.component(vtimezone(z.rz, z.minYear, z.maxYr)); err != nil {
-			return nil, fmt.Errorf("ics: encode time zone %q: %w", id, err)
+			return nil, nil, fmt.Errorf("ics: encode time zone %q: %w", id, err)
 		}
 	}
-	for _, v := range vevents {
-		enc.buf = append(enc.buf, v.data...)
+	// Merge the workers' sorted runs; on equal keys the earlier chunk
+	// first (a stable sort of the whole).
+	enc.flushProps()
+	out := &output{parts: make([][]byte, 0, count+2)}
+	head := len(enc.buf)
+	out.add(enc.buf[:head:head])
+	heads := make([]int, len(results))
+	next := func(ri int) *vevent { return &results[ri].vevents[results[ri].order[heads[ri]]] }
+	for range count {
+		best := -1
+		for ri := range results {
+			if heads[ri] == len(results[ri].order) {
+				continue
+			}
+			if best < 0 || compareVevents(next(ri), next(best)) < 0 {
+				best = ri
+			}
+		}
+		v := next(best)
+		heads[best]++
+		out.add(v.data)
+		if tree {
+			enc.attach(v.comp)
+		}
 	}
-	enc.simple("END", cal.Name)
-	return enc.buf, nil
+	enc.end(ical.CompCalendar)
+	out.add(enc.buf[head:])
+	if enc.err != nil {
+		return nil, nil, fmt.Errorf("ics: encode calendar of %q: %w", mailbox, enc.err)
+	}
+	if !tree {
+		return out, nil, nil
+	}
+	return out, &ical.Calendar{Component: enc.roots[0]}, nil
 }
 
 func newZoneUse() *zoneUse {
@@ -301,65 +349,95 @@ type timeSpec struct {
 	clock *time.Duration
 }
 
-// nominal returns the wall-clock value the recurrence gives t when t is
-// an instance moved by a DST gap, and ok=false otherwise.
-func (ts timeSpec) nominal(t time.Time) (string, bool) {
+// nominal returns the wall-clock time (as a UTC time.Time) the recurrence
+// gives t when t is an instance moved by a DST gap, and ok=false
+// otherwise.
+func (ts timeSpec) nominal(t time.Time) (wall time.Time, ok bool) {
 	if ts.clock == nil || ts.allDay || ts.rz.Kind == calendar.ZoneUTC {
-		return "", false
+		return time.Time{}, false
 	}
 	lt := t.In(ts.rz.Location)
 	c := *ts.clock
 	if clockOf(lt) == c {
-		return "", false // the wall time exists
+		return time.Time{}, false // the wall time exists
 	}
 	if n := calendar.DateOf(lt).At(c, ts.rz.Location); !n.Equal(t) {
-		return "", false // not an instance of the series moved by a gap
+		return time.Time{}, false // not an instance of the series moved by a gap
 	}
-	return time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, time.UTC).Add(c).Format(localFormat), true
+	return time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, time.UTC).Add(c), true
 }
 
 func clockOf(t time.Time) time.Duration {
-	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute + time.Duration(t.Second())*time.Second
+	h, m, s := t.Clock()
+	return time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(s)*time.Second
 }
 
-func (ts timeSpec) prop(name string, t time.Time) *ical.Prop {
-	p := &ical.Prop{Name: name}
+// time writes the property name with t as ts says: a DATE, a UTC time or
+// a wall time with TZID.
+func (w *worker) time(ts timeSpec, name string, t time.Time) {
+	e := w.enc
 	switch {
 	case ts.allDay:
-		p.Params = ical.Params{ical.ParamValue: {"DATE"}}
-		p.Value = t.In(ts.rz.Location).Format(dateFormat)
+		e.val = appendDate(e.val[:0], t.In(ts.rz.Location))
+		e.prop(name, e.val, param{ical.ParamValue, "DATE"})
 	case ts.rz.Kind == calendar.ZoneUTC:
-		p.Value = t.UTC().Format(utcFormat)
+		e.val = appendUTC(e.val[:0], t)
+		e.prop(name, e.val)
 	default:
-		p.Params = ical.Params{ical.ParamTimezoneID: {ts.rz.TZID}}
-		if v, ok := ts.nominal(t); ok {
-			p.Value = v
+		if wall, ok := ts.nominal(t); ok {
+			e.val = appendLocal(e.val[:0], wall)
 		} else {
-			p.Value = t.In(ts.rz.Location).Format(localFormat)
+			e.val = appendLocal(e.val[:0], t.In(ts.rz.Location))
 		}
+		e.prop(name, e.val, param{ical.ParamTimezoneID, ts.rz.TZID})
 	}
-	return p
 }
 
+// key is t's sort key among a series' instances (RECURRENCE-ID order).
 func (ts timeSpec) key(t time.Time) string {
+	var arr [24]byte
 	if ts.allDay {
-		return t.In(ts.rz.Location).Format(dateFormat)
+		return string(appendDate(arr[:0], t.In(ts.rz.Location)))
 	}
-	return t.UTC().Format(utcFormat)
+	return string(appendUTC(arr[:0], t))
 }
 
-func yearsOf(ts ...time.Time) []int {
-	ys := make([]int, 0, len(ts))
-	for _, t := range ts {
-		ys = append(ys, t.UTC().Year())
-	}
-	return ys
-}
+// yearsOf returns the UTC years of a and b.
+func yearsOf(a, b time.Time) (int, int) { return a.UTC().Year(), b.UTC().Year() }
 
 // hidden reports whether sensitivity hides an item's details.
 func hidden(s calendar.Sensitivity) bool { return s != calendar.Normal }
 
-func renderEvent(e *calendar.Event, opts Options, use *zoneUse) ([]vevent, error) {
+// beginEvent starts a VEVENT in w's buffer.
+func (w *worker) beginEvent() {
+	w.enc.flushProps()
+	w.lo = len(w.enc.buf)
+	w.enc.begin(ical.CompEvent)
+}
+
+// endEvent writes the event's alarm (reminder, when not nil) and ends the
+// VEVENT, recording it.
+func (w *worker) endEvent(uid, recurrenceID, itemID string, reminder *time.Duration, summary string) {
+	e := w.enc
+	if reminder != nil {
+		e.begin(ical.CompAlarm)
+		e.prop(ical.PropAction, []byte("DISPLAY"))
+		e.val = appendText(e.val[:0], summary)
+		e.prop(ical.PropDescription, e.val)
+		e.val = appendTrigger(e.val[:0], *reminder)
+		e.prop(ical.PropTrigger, e.val)
+		e.end(ical.CompAlarm)
+	}
+	e.end(ical.CompEvent)
+	v := vevent{uid: uid, recurrenceID: recurrenceID, itemID: itemID, lo: w.lo, hi: len(e.buf)}
+	if e.tree {
+		v.comp = e.roots[len(e.roots)-1]
+	}
+	w.vevents = append(w.vevents, v)
+}
+
+func (w *worker) renderEvent(e *calendar.Event) error {
+	opts, use := w.opts, w.use
 	rz := e.TimeZone.Resolve()
 	startTS := timeSpec{rz: rz, allDay: e.AllDay}
 	endTS := startTS
@@ -372,7 +450,6 @@ func renderEvent(e *calendar.Event, opts Options, use *zoneUse) ([]vevent, error
 	}
 
 	start, end := e.Start, e.End
-	var out []vevent
 	masterHidden := hidden(e.Sensitivity)
 	if r := e.Recurrence; r != nil {
 		_, ok := r.FirstDate()
@@ -381,46 +458,44 @@ func renderEvent(e *calendar.Event, opts Options, use *zoneUse) ([]vevent, error
 			c := clockOf(e.Start.In(rz.Location))
 			seriesTS.clock = &c
 		}
-		skip := map[int64]bool{}
-		for _, d := range e.DeletedOccurrences {
-			skip[d.UnixNano()] = true
-		}
-		for _, m := range e.ModifiedOccurrences {
-			skip[m.OriginalStart.UnixNano()] = true
-		}
 		if ok {
 			e.SeriesStarts(func(s, en time.Time) bool { start, end = s, en; return false })
-			comp := baseEvent(e, uid, opts, masterHidden)
-			comp.Props.Set(seriesTS.prop(ical.PropDateTimeStart, start))
+			reminder, summary := w.baseEvent(e, uid, opts, masterHidden)
+			w.time(seriesTS, ical.PropDateTimeStart, start)
 			if _, gap := seriesTS.nominal(start); gap || ambiguous(start, rz) {
 				// DTSTART's wall time does not exist or exists twice:
 				// readers disagree on which instant it is, so give the
 				// length, not an end.
-				comp.Props.Set(rawProp(ical.PropDuration, durationValue(end.Sub(start))))
+				w.enc.val = appendDuration(w.enc.val[:0], end.Sub(start))
+				w.enc.prop(ical.PropDuration, w.enc.val)
 			} else {
-				comp.Props.Set(endTS.prop(ical.PropDateTimeEnd, endOrNext(start, end, e.AllDay, rz)))
+				w.time(endTS, ical.PropDateTimeEnd, endOrNext(start, end, e.AllDay, rz))
 			}
 			rrule, rdates, untilYear := rruleValue(e, start, rz)
-			comp.Props.Set(rawProp(ical.PropRecurrenceRule, rrule))
+			w.enc.prop(ical.PropRecurrenceRule, []byte(rrule))
 			for _, d := range rdates {
-				comp.Props.Add(seriesTS.prop(ical.PropRecurrenceDates, d))
+				w.time(seriesTS, ical.PropRecurrenceDates, d)
 			}
-			exdates := make([]string, 0, len(e.DeletedOccurrences))
-			exTimes := map[string]time.Time{}
-			for _, d := range e.DeletedOccurrences {
-				k := startTS.key(d)
-				if _, dup := exTimes[k]; !dup {
-					exTimes[k] = d
-					exdates = append(exdates, k)
+			if len(e.DeletedOccurrences) > 0 {
+				exd := w.exdates[:0]
+				for _, d := range e.DeletedOccurrences {
+					exd = append(exd, exdate{key: startTS.key(d), t: d})
 				}
+				// Sorted by key; of equal keys the first deleted
+				// occurrence given.
+				slices.SortStableFunc(exd, func(a, b exdate) int { return strings.Compare(a.key, b.key) })
+				for i, x := range exd {
+					if i > 0 && exd[i-1].key == x.key {
+						continue
+					}
+					w.time(seriesTS, ical.PropExceptionDates, x.t)
+				}
+				w.exdates = exd[:0]
 			}
-			sort.Strings(exdates)
-			for _, k := range exdates {
-				comp.Props.Add(seriesTS.prop(ical.PropExceptionDates, exTimes[k]))
-			}
-			use.add(rz, append(yearsOf(start, end), untilYear)...)
-			use.add(endTS.rz, append(yearsOf(start, end), untilYear)...)
-			out = append(out, vevent{uid: uid, itemID: e.ItemID, comp: comp})
+			y0, y1 := yearsOf(start, end)
+			use.add(rz, y0, y1, untilYear)
+			use.add(endTS.rz, y0, y1, untilYear)
+			w.endEvent(uid, "", e.ItemID, reminder, summary)
 
 			// Instances readers disagree on get an explicit override (same
 			// UID, RECURRENCE-ID, exact DTSTART and DTEND), so that every
@@ -435,6 +510,15 @@ func renderEvent(e *calendar.Event, opts Options, use *zoneUse) ([]vevent, error
 			//     overrides give such times in UTC).
 			length := end.Sub(start)
 			if seriesTS.clock != nil && (use.gapAt(rz, *seriesTS.clock) || use.mayCross(rz, *seriesTS.clock, length)) {
+				skip := w.skip[:0]
+				for _, d := range e.DeletedOccurrences {
+					skip = append(skip, d.UnixNano())
+				}
+				for _, m := range e.ModifiedOccurrences {
+					skip = append(skip, m.OriginalStart.UnixNano())
+				}
+				slices.Sort(skip)
+				w.skip = skip
 				horizon := horizonOf(e, start)
 				e.SeriesStarts(func(s, en time.Time) bool {
 					if s.After(horizon) {
@@ -443,15 +527,17 @@ func renderEvent(e *calendar.Event, opts Options, use *zoneUse) ([]vevent, error
 					_, gap := seriesTS.nominal(s)
 					_, offS := s.In(rz.Location).Zone()
 					_, offE := en.In(endTS.rz.Location).Zone()
-					amb := ambiguous(s, rz) || ambiguous(en, endTS.rz)
-					if !gap && !amb && offS == offE || skip[s.UnixNano()] {
+					if !gap && offS == offE && !ambiguous(s, rz) && !ambiguous(en, endTS.rz) {
 						return true
 					}
-					o := baseEvent(e, uid, opts, masterHidden)
-					o.Props.Set(exactProp(startTS, ical.PropDateTimeStart, s))
-					o.Props.Set(exactProp(endTS, ical.PropDateTimeEnd, en))
-					o.Props.Set(seriesTS.prop(ical.PropRecurrenceID, s))
-					out = append(out, vevent{uid: uid, recurrenceID: startTS.key(s), itemID: e.ItemID, comp: o})
+					if _, found := slices.BinarySearch(skip, s.UnixNano()); found {
+						return true
+					}
+					reminder, summary := w.baseEvent(e, uid, opts, masterHidden)
+					w.exactTime(startTS, ical.PropDateTimeStart, s)
+					w.exactTime(endTS, ical.PropDateTimeEnd, en)
+					w.time(seriesTS, ical.PropRecurrenceID, s)
+					w.endEvent(uid, startTS.key(s), e.ItemID, reminder, summary)
 					return true
 				})
 			}
@@ -467,32 +553,48 @@ func renderEvent(e *calendar.Event, opts Options, use *zoneUse) ([]vevent, error
 			if m.EndTimeZone != nil && !m.AllDay {
 				mend.rz = m.EndTimeZone.Resolve()
 			}
-			comp := baseEvent(m, uid, opts, masterHidden || hidden(m.Sensitivity))
-			comp.Props.Set(mts.prop(ical.PropDateTimeStart, m.Start))
-			comp.Props.Set(mend.prop(ical.PropDateTimeEnd, endOrNext(m.Start, m.End, m.AllDay, mrz)))
-			rid := seriesTS.prop(ical.PropRecurrenceID, m.OriginalStart)
-			comp.Props.Set(rid)
-			use.add(rz, yearsOf(m.OriginalStart)...)
-			use.add(mrz, yearsOf(m.Start, m.End)...)
-			use.add(mend.rz, yearsOf(m.Start, m.End)...)
-			out = append(out, vevent{uid: uid, recurrenceID: startTS.key(m.OriginalStart), itemID: m.ItemID, comp: comp})
+			reminder, summary := w.baseEvent(m, uid, opts, masterHidden || hidden(m.Sensitivity))
+			w.time(mts, ical.PropDateTimeStart, m.Start)
+			w.time(mend, ical.PropDateTimeEnd, endOrNext(m.Start, m.End, m.AllDay, mrz))
+			w.time(seriesTS, ical.PropRecurrenceID, m.OriginalStart)
+			oy := m.OriginalStart.UTC().Year()
+			use.add(rz, oy)
+			y0, y1 := yearsOf(m.Start, m.End)
+			use.add(mrz, y0, y1)
+			use.add(mend.rz, y0, y1)
+			w.endEvent(uid, startTS.key(m.OriginalStart), m.ItemID, reminder, summary)
 		}
-		return out, nil
+		return w.err(uid)
 	}
-	comp := baseEvent(e, uid, opts, masterHidden)
-	comp.Props.Set(startTS.prop(ical.PropDateTimeStart, start))
-	comp.Props.Set(endTS.prop(ical.PropDateTimeEnd, endOrNext(start, end, e.AllDay, rz)))
-	if !e.OriginalStart.IsZero() {
-		// A lone modified occurrence (its master is not in the list).
-		comp.Props.Set(startTS.prop(ical.PropRecurrenceID, e.OriginalStart))
-	}
-	use.add(rz, yearsOf(start, end)...)
-	use.add(endTS.rz, yearsOf(start, end)...)
+	reminder, summary := w.baseEvent(e, uid, opts, masterHidden)
+	w.time(startTS, ical.PropDateTimeStart, start)
+	w.time(endTS, ical.PropDateTimeEnd, endOrNext(start, end, e.AllDay, rz))
 	rid := ""
 	if !e.OriginalStart.IsZero() {
+		// A lone modified occurrence (its master is not in the list).
+		w.time(startTS, ical.PropRecurrenceID, e.OriginalStart)
 		rid = startTS.key(e.OriginalStart)
 	}
-	return append(out, vevent{uid: uid, recurrenceID: rid, itemID: e.ItemID, comp: comp}), nil
+	y0, y1 := yearsOf(start, end)
+	use.add(rz, y0, y1)
+	use.add(endTS.rz, y0, y1)
+	w.endEvent(uid, rid, e.ItemID, reminder, summary)
+	return w.err(uid)
+}
+
+func (w *worker) err(uid string) error {
+	if w.enc.err != nil {
+		return fmt.Errorf("ics: encode event %q: %w", uid, w.enc.err)
+	}
+	return nil
+}
+
+// appendDuration appends a non-negative length as an RFC 5545 duration.
+func appendDuration(b []byte, d time.Duration) []byte {
+	if d <= 0 {
+		return append(b, "PT0S"...)
+	}
+	return appendTrigger(b, -d)
 }
 
 // endOrNext returns end, or for an all-day event whose end is not after
@@ -511,137 +613,108 @@ func endOrNext(start, end time.Time, allDay bool, rz calendar.ResolvedZone) time
 	return end
 }
 
-// baseEvent builds a VEVENT with everything but its times.
-func baseEvent(e *calendar.Event, uid string, opts Options, private bool) *ical.Component {
-	c := &ical.Component{Name: ical.CompEvent, Props: make(ical.Props, 24)}
-	c.Props.Set(textProp(ical.PropUID, uid))
+// baseEvent begins a VEVENT and writes everything but its times. It
+// returns the reminder and the summary of the event's alarm (nil: none),
+// for endEvent.
+func (w *worker) baseEvent(e *calendar.Event, uid string, opts Options, private bool) (*time.Duration, string) {
+	w.beginEvent()
+	enc := w.enc
+	enc.val = appendText(enc.val[:0], uid)
+	enc.prop(ical.PropUID, enc.val)
 	stamp := e.LastModified
 	if stamp.IsZero() {
 		stamp = time.Unix(0, 0)
 	}
-	c.Props.Set(rawProp(ical.PropDateTimeStamp, stamp.UTC().Format(utcFormat)))
+	enc.val = appendUTC(enc.val[:0], stamp)
+	enc.prop(ical.PropDateTimeStamp, enc.val)
 	if !e.LastModified.IsZero() {
-		c.Props.Set(rawProp(ical.PropLastModified, e.LastModified.UTC().Format(utcFormat)))
+		enc.val = appendUTC(enc.val[:0], e.LastModified)
+		enc.prop(ical.PropLastModified, enc.val)
 	}
-	c.Props.Set(rawProp(ical.PropSequence, strconv.Itoa(max(e.Sequence, 0))))
+	enc.val = strconv.AppendInt(enc.val[:0], int64(max(e.Sequence, 0)), 10)
+	enc.prop(ical.PropSequence, enc.val)
 	if e.Cancelled {
-		c.Props.Set(rawProp(ical.PropStatus, "CANCELLED"))
+		enc.prop(ical.PropStatus, []byte("CANCELLED"))
 	}
 	transp := "OPAQUE"
 	if e.FreeBusy == calendar.Free || e.FreeBusy == calendar.NoData {
 		transp = "TRANSPARENT"
 	}
-	c.Props.Set(rawProp(ical.PropTransparency, transp))
+	enc.val = append(enc.val[:0], transp...)
+	enc.prop(ical.PropTransparency, enc.val)
 	if bs := busyStatus(e.FreeBusy); bs != "" {
-		c.Props.Set(rawProp("X-MICROSOFT-CDO-BUSYSTATUS", bs))
+		enc.val = append(enc.val[:0], bs...)
+		enc.prop("X-MICROSOFT-CDO-BUSYSTATUS", enc.val)
 	}
 
 	if opts.Privacy == PrivacyFreeBusy {
-		c.Props.Set(textProp(ical.PropSummary, freeBusyLabel(e.FreeBusy)))
-		return c
+		enc.val = appendText(enc.val[:0], freeBusyLabel(e.FreeBusy))
+		enc.prop(ical.PropSummary, enc.val)
+		return nil, ""
 	}
-	c.Props.Set(rawProp(ical.PropClass, class(e.Sensitivity)))
+	enc.val = append(enc.val[:0], class(e.Sensitivity)...)
+	enc.prop(ical.PropClass, enc.val)
 	summary := e.Subject
 	if private {
 		summary = privateSummary
 	}
-	c.Props.Set(textProp(ical.PropSummary, summary))
-	if e.Reminder != nil {
-		c.Children = append(c.Children, alarm(*e.Reminder, summary))
-	}
+	enc.val = appendText(enc.val[:0], summary)
+	enc.prop(ical.PropSummary, enc.val)
+	reminder := e.Reminder
 	if private {
-		return c
+		return reminder, summary
 	}
 	if e.Location != "" {
-		c.Props.Set(textProp(ical.PropLocation, e.Location))
+		enc.val = appendText(enc.val[:0], e.Location)
+		enc.prop(ical.PropLocation, enc.val)
 	}
 	if e.Body != "" {
-		c.Props.Set(textProp(ical.PropDescription, e.Body))
+		enc.val = appendText(enc.val[:0], e.Body)
+		enc.prop(ical.PropDescription, enc.val)
 	}
 	if len(e.Categories) > 0 {
-		cats := make([]string, len(e.Categories))
+		enc.val = enc.val[:0]
 		for i, s := range e.Categories {
-			cats[i] = cleanText(s)
+			if i > 0 {
+				enc.val = append(enc.val, ',')
+			}
+			enc.val = appendText(enc.val, s)
 		}
-		for i := range cats {
-			cats[i] = escapeText(cats[i])
-		}
-		c.Props.Set(rawProp(ical.PropCategories, strings.Join(cats, ",")))
+		enc.prop(ical.PropCategories, enc.val)
 	}
-	if o := e.Organizer; o != nil && cleanAddr(o.Email) != "" {
-		p := rawProp(ical.PropOrganizer, "mailto:"+cleanAddr(o.Email))
-		p.Params = ical.Params{}
-		if cn := cleanParam(o.Name); cn != "" {
-			p.Params.Set(ical.ParamCommonName, cn)
+	if o := e.Organizer; o != nil {
+		if addr := cleanAddr(o.Email); addr != "" {
+			enc.val = append(append(enc.val[:0], "mailto:"...), addr...)
+			if cn := cleanParam(o.Name); cn != "" {
+				enc.prop(ical.PropOrganizer, enc.val, param{ical.ParamCommonName, cn})
+			} else {
+				enc.prop(ical.PropOrganizer, enc.val)
+			}
 		}
-		c.Props.Set(p)
 	}
-	atts := make([]*ical.Prop, 0, len(e.Attendees))
 	for _, a := range e.Attendees {
 		addr := cleanAddr(a.Email)
 		if addr == "" {
 			continue
 		}
-		p := rawProp(ical.PropAttendee, "mailto:"+addr)
-		p.Params = make(ical.Params, 4)
+		enc.val = append(append(enc.val[:0], "mailto:"...), addr...)
+		var arr [4]param
+		ps := arr[:0]
 		if cn := cleanParam(a.Name); cn != "" {
-			p.Params.Set(ical.ParamCommonName, cn)
+			ps = append(ps, param{ical.ParamCommonName, cn})
 		}
 		switch a.Role {
 		case calendar.Optional:
-			p.Params.Set(ical.ParamRole, "OPT-PARTICIPANT")
+			ps = append(ps, param{ical.ParamRole, "OPT-PARTICIPANT"})
 		case calendar.Resource:
-			p.Params.Set(ical.ParamRole, "NON-PARTICIPANT")
-			p.Params.Set(ical.ParamCalendarUserType, "RESOURCE")
+			ps = append(ps, param{ical.ParamRole, "NON-PARTICIPANT"}, param{ical.ParamCalendarUserType, "RESOURCE"})
 		default:
-			p.Params.Set(ical.ParamRole, "REQ-PARTICIPANT")
+			ps = append(ps, param{ical.ParamRole, "REQ-PARTICIPANT"})
 		}
-		p.Params.Set(ical.ParamParticipationStatus, partStat(a.Response))
-		atts = append(atts, p)
+		ps = append(ps, param{ical.ParamParticipationStatus, partStat(a.Response)})
+		enc.prop(ical.PropAttendee, enc.val, ps...)
 	}
-	for _, p := range atts {
-		c.Props.Add(p)
-	}
-	return c
-}
-
-func alarm(before time.Duration, summary string) *ical.Component {
-	a := ical.NewComponent(ical.CompAlarm)
-	a.Props.Set(rawProp(ical.PropAction, "DISPLAY"))
-	a.Props.Set(textProp(ical.PropDescription, summary))
-	a.Props.Set(rawProp(ical.PropTrigger, triggerValue(before)))
-	return a
-}
-
-// triggerValue formats "before Start" as a negative RFC 5545 duration.
-func triggerValue(before time.Duration) string {
-	sign := "-"
-	if before < 0 {
-		sign, before = "", -before
-	}
-	s := int64(before / time.Second)
-	if s == 0 {
-		return "PT0S"
-	}
-	var b strings.Builder
-	b.WriteString(sign + "P")
-	if d := s / 86400; d > 0 {
-		fmt.Fprintf(&b, "%dD", d)
-		s %= 86400
-	}
-	if s > 0 {
-		b.WriteString("T")
-		if h := s / 3600; h > 0 {
-			fmt.Fprintf(&b, "%dH", h)
-		}
-		if m := s / 60 % 60; m > 0 {
-			fmt.Fprintf(&b, "%dM", m)
-		}
-		if sec := s % 60; sec > 0 {
-			fmt.Fprintf(&b, "%dS", sec)
-		}
-	}
-	return b.String()
+	return reminder, summary
 }
 
 func busyStatus(fb calendar.FreeBusy) string {
