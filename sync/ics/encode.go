@@ -3,8 +3,11 @@ package ics
 import (
 	"errors"
 	"fmt"
+	"math/bits"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	ical "github.com/emersion/go-ical"
@@ -31,36 +34,84 @@ type encoder struct {
 	// when a child begins or the component ends.
 	line    []byte
 	pending []pendingProp
-	val     []byte // scratch for formatting a value
-	err     error  // the first error (a value go-ical would refuse)
+	ranks   uint64        // the ranks with pending properties
+	first   [maxProps]int // per rank, its first pending property
+	last    [maxProps]int // per rank, its last pending property
+	val     []byte        // scratch for formatting a value
+	err     error         // the first error (a value go-ical would refuse)
 
 	tree  bool
 	stack []*ical.Component
 	roots []*ical.Component
 }
 
-type pendingProp struct {
-	key    uint64 // the name's first 8 bytes, big-endian: orders as the name does
-	name   string
-	lo, hi int
+// A propName is a property name the encoder writes, with its rank in the
+// sorted list of all of them: a component's properties are put in name
+// order (go-ical's) by rank, without sorting strings.
+type propName struct {
+	name string
+	rank int
 }
 
-func nameKey(name string) uint64 {
-	var k uint64
-	for i := range 8 {
-		k <<= 8
-		if i < len(name) {
-			k |= uint64(name[i])
+var propNames []*propName
+
+func newPropName(name string) *propName {
+	p := &propName{name: name}
+	propNames = append(propNames, p)
+	return p
+}
+
+var (
+	pAction          = newPropName(ical.PropAction)
+	pAttendee        = newPropName(ical.PropAttendee)
+	pBusyStatus      = newPropName("X-MICROSOFT-CDO-BUSYSTATUS")
+	pCalName         = newPropName("X-WR-CALNAME")
+	pCalendarScale   = newPropName(ical.PropCalendarScale)
+	pCategories      = newPropName(ical.PropCategories)
+	pClass           = newPropName(ical.PropClass)
+	pDateTimeEnd     = newPropName(ical.PropDateTimeEnd)
+	pDateTimeStamp   = newPropName(ical.PropDateTimeStamp)
+	pDateTimeStart   = newPropName(ical.PropDateTimeStart)
+	pDescription     = newPropName(ical.PropDescription)
+	pDuration        = newPropName(ical.PropDuration)
+	pExceptionDates  = newPropName(ical.PropExceptionDates)
+	pLastModified    = newPropName(ical.PropLastModified)
+	pLocation        = newPropName(ical.PropLocation)
+	pOrganizer       = newPropName(ical.PropOrganizer)
+	pProductID       = newPropName(ical.PropProductID)
+	pRecurrenceDates = newPropName(ical.PropRecurrenceDates)
+	pRecurrenceID    = newPropName(ical.PropRecurrenceID)
+	pRecurrenceRule  = newPropName(ical.PropRecurrenceRule)
+	pSequence        = newPropName(ical.PropSequence)
+	pStatus          = newPropName(ical.PropStatus)
+	pSummary         = newPropName(ical.PropSummary)
+	pTransparency    = newPropName(ical.PropTransparency)
+	pTrigger         = newPropName(ical.PropTrigger)
+	pUID             = newPropName(ical.PropUID)
+	pVersion         = newPropName(ical.PropVersion)
+)
+
+// maxProps bounds the number of property names (ranks index a bit mask).
+const maxProps = 64
+
+func init() {
+	slices.SortFunc(propNames, func(a, b *propName) int { return strings.Compare(a.name, b.name) })
+	if len(propNames) > maxProps {
+		panic("ics: too many property names")
+	}
+	for i, p := range propNames {
+		if i > 0 && propNames[i-1].name == p.name {
+			panic("ics: property name declared twice: " + p.name)
 		}
+		p.rank = i
 	}
-	return k
 }
 
-func (p *pendingProp) less(q *pendingProp) bool {
-	if p.key != q.key {
-		return p.key < q.key
-	}
-	return p.name < q.name
+// pendingProp is a property of the open component, line[lo:hi]; next is
+// the next pending one of the same name (-1: none).
+type pendingProp struct {
+	lo, hi int
+	next   int
 }
 
 // param is a single-valued property parameter.
@@ -102,7 +153,8 @@ func (e *encoder) attach(c *ical.Component) {
 
 // prop adds a property of the open component: name, params (sorted here)
 // and value, an already encoded value (escaped TEXT, a date-time, ...).
-func (e *encoder) prop(name string, value []byte, params ...param) {
+func (e *encoder) prop(pn *propName, value []byte, params ...param) {
+	name := pn.name
 	lo := len(e.line)
 	l := append(e.line, name...)
 	// Insertion sort: a property has at most a handful of parameters.
@@ -134,7 +186,15 @@ func (e *encoder) prop(name string, value []byte, params ...param) {
 		}
 	}
 	e.line = append(append(l, ':'), value...)
-	e.pending = append(e.pending, pendingProp{key: nameKey(name), name: name, lo: lo, hi: len(e.line)})
+	i, r := len(e.pending), pn.rank
+	e.pending = append(e.pending, pendingProp{lo: lo, hi: len(e.line), next: -1})
+	if e.ranks&(1<<r) == 0 {
+		e.ranks |= 1 << r
+		e.first[r] = i
+	} else {
+		e.pending[e.last[r]].next = i
+	}
+	e.last[r] = i
 	if e.tree {
 		p := ical.Prop{Name: name, Value: string(value)}
 		if len(params) > 0 {
@@ -153,18 +213,16 @@ func (e *encoder) fail(err error) {
 	}
 }
 
-// flushProps writes the pending properties, sorted by name (stable).
+// flushProps writes the pending properties in name order; those of one
+// name in the order they were added.
 func (e *encoder) flushProps() {
-	ps := e.pending
-	for i := 1; i < len(ps); i++ {
-		for j := i; j > 0 && ps[j].less(&ps[j-1]); j-- {
-			ps[j], ps[j-1] = ps[j-1], ps[j]
+	for m := e.ranks; m != 0; m &= m - 1 {
+		for i := e.first[bits.TrailingZeros64(m)]; i >= 0; i = e.pending[i].next {
+			e.fold(e.line[e.pending[i].lo:e.pending[i].hi])
 		}
 	}
-	for _, p := range ps {
-		e.fold(e.line[p.lo:p.hi])
-	}
-	e.pending = ps[:0]
+	e.ranks = 0
+	e.pending = e.pending[:0]
 	e.line = e.line[:0]
 }
 

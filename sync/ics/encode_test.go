@@ -2,6 +2,8 @@ package ics
 
 import (
 	"bytes"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -59,10 +61,10 @@ func TestEncoderProp(t *testing.T) {
 	t.Parallel()
 	e := &encoder{}
 	e.begin("VEVENT")
-	e.prop("UID", []byte("u"))
-	e.prop("ATTENDEE", []byte("mailto:a@b"), param{"ROLE", "REQ-PARTICIPANT"}, param{"CN", "Doe, J"}, param{"CUTYPE", "RESOURCE"})
-	e.prop("ATTENDEE", []byte("mailto:c@d"))
-	e.prop("DTSTART", []byte("20260101T090000"), param{"TZID", "Europe/Berlin"})
+	e.prop(pUID, []byte("u"))
+	e.prop(pAttendee, []byte("mailto:a@b"), param{"ROLE", "REQ-PARTICIPANT"}, param{"CN", "Doe, J"}, param{"CUTYPE", "RESOURCE"})
+	e.prop(pAttendee, []byte("mailto:c@d"))
+	e.prop(pDateTimeStart, []byte("20260101T090000"), param{"TZID", "Europe/Berlin"})
 	e.end("VEVENT")
 	want := "BEGIN:VEVENT\r\n" +
 		"ATTENDEE;CN=\"Doe, J\";CUTYPE=RESOURCE;ROLE=REQ-PARTICIPANT:mailto:a@b\r\n" +
@@ -82,9 +84,35 @@ func TestEncoderProp(t *testing.T) {
 	} {
 		e := &encoder{}
 		e.begin("VEVENT")
-		e.prop("X", []byte(c.value), c.p...)
+		e.prop(pSummary, []byte(c.value), c.p...)
 		if e.err == nil {
 			t.Errorf("%s: got no error, want one", c.name)
+		}
+	}
+}
+
+// TestSortVevents checks the keyed sort against a plain stable sort, with
+// shared prefixes, NUL bytes, prefixes of each other and duplicates.
+func TestSortVevents(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(1, 2))
+	alphabet := []string{"", "\x00", "a", "b", "ab", "\xff", "0400000082"}
+	for round := range 200 {
+		vs := make([]vevent, rng.IntN(40))
+		prefix := alphabet[rng.IntN(len(alphabet))] + "040000008200E00074C5B7101A82E008"
+		for i := range vs {
+			uid := prefix
+			for range rng.IntN(4) {
+				uid += alphabet[rng.IntN(len(alphabet))]
+			}
+			vs[i] = vevent{uid: uid, recurrenceID: alphabet[rng.IntN(3)], itemID: alphabet[rng.IntN(3)], lo: i}
+		}
+		want := slices.Clone(vs)
+		slices.SortStableFunc(want, func(a, b vevent) int { return compareVevents(&a, &b) })
+		for i, idx := range sortVevents(vs) {
+			if vs[idx].lo != want[i].lo {
+				t.Fatalf("round %d, position %d: got vevent %d (%q), want %d (%q)", round, i, vs[idx].lo, vs[idx].uid, want[i].lo, want[i].uid)
+			}
 		}
 	}
 }

@@ -136,7 +136,7 @@ func ambiguous(t time.Time, rz calendar.ResolvedZone) bool {
 
 // exactTime writes t in ts's zone, or in UTC when its wall time there is
 // ambiguous.
-func (w *worker) exactTime(ts timeSpec, name string, t time.Time) {
+func (w *worker) exactTime(ts timeSpec, name *propName, t time.Time) {
 	if !ts.allDay && ambiguous(t, ts.rz) {
 		w.enc.val = appendUTC(w.enc.val[:0], t)
 		w.enc.prop(name, w.enc.val)
@@ -187,6 +187,76 @@ func compareVevents(a, b *vevent) int {
 		return c
 	}
 	return strings.Compare(a.itemID, b.itemID)
+}
+
+// sortVevents returns the indices of vs in the order of compareVevents,
+// equal ones in their order in vs (a stable sort). UIDs often share a long
+// prefix (Exchange's all start with the same 40 hex digits), so the sort
+// compares 16 bytes of the UIDs after their common prefix first.
+func sortVevents(vs []vevent) []int32 {
+	prefix := 0
+	if len(vs) > 0 {
+		first := vs[0].uid
+		prefix = len(first)
+		for i := 1; i < len(vs) && prefix > 0; i++ {
+			u := vs[i].uid
+			n := min(prefix, len(u))
+			j := 0
+			for j < n && u[j] == first[j] {
+				j++
+			}
+			prefix = j
+		}
+	}
+	type item struct {
+		k0, k1 uint64 // uid[prefix:prefix+16], big-endian, 0-padded
+		idx    int32
+	}
+	items := make([]item, len(vs))
+	for i := range vs {
+		u := vs[i].uid[prefix:]
+		items[i] = item{k0: prefixKey(u), idx: int32(i)}
+		if len(u) > 8 {
+			items[i].k1 = prefixKey(u[8:])
+		}
+	}
+	// key(a) < key(b) implies uid(a) < uid(b) (a 0 pad is below any byte
+	// or equal to a NUL, and equal keys fall back to the full comparison).
+	slices.SortFunc(items, func(a, b item) int {
+		if a.k0 != b.k0 {
+			if a.k0 < b.k0 {
+				return -1
+			}
+			return 1
+		}
+		if a.k1 != b.k1 {
+			if a.k1 < b.k1 {
+				return -1
+			}
+			return 1
+		}
+		if c := compareVevents(&vs[a.idx], &vs[b.idx]); c != 0 {
+			return c
+		}
+		return int(a.idx - b.idx)
+	})
+	order := make([]int32, len(items))
+	for i, it := range items {
+		order[i] = it.idx
+	}
+	return order
+}
+
+// prefixKey returns the first 8 bytes of s, big-endian, 0-padded.
+func prefixKey(s string) uint64 {
+	var k uint64
+	for i := range 8 {
+		k <<= 8
+		if i < len(s) {
+			k |= uint64(s[i])
+		}
+	}
+	return k
 }
 
 // worker renders events into its own encoder.
@@ -248,18 +318,8 @@ func renderTree(mailbox string, events []calendar.Event, opts Options, tree bool
 				v := &w.vevents[i]
 				v.data = buf[v.lo:v.hi:v.hi]
 			}
-			// Equal keys keep their order: a stable sort.
 			vs := w.vevents
-			order := make([]int32, len(vs))
-			for i := range order {
-				order[i] = int32(i)
-			}
-			slices.SortFunc(order, func(a, b int32) int {
-				if c := compareVevents(&vs[a], &vs[b]); c != 0 {
-					return c
-				}
-				return int(a - b)
-			})
+			order := sortVevents(vs)
 			results[wi] = result{vevents: vs, order: order, use: w.use}
 		}()
 	}
@@ -281,11 +341,11 @@ func renderTree(mailbox string, events []calendar.Event, opts Options, tree bool
 	sort.Strings(tzids)
 	enc := &encoder{buf: make([]byte, 0, 1024+len(tzids)*2048), tree: tree}
 	enc.begin(ical.CompCalendar)
-	enc.prop(ical.PropCalendarScale, []byte("GREGORIAN"))
-	enc.prop(ical.PropProductID, []byte(ProductID))
-	enc.prop(ical.PropVersion, []byte("2.0"))
+	enc.prop(pCalendarScale, []byte("GREGORIAN"))
+	enc.prop(pProductID, []byte(ProductID))
+	enc.prop(pVersion, []byte("2.0"))
 	enc.val = appendText(enc.val[:0], mailbox)
-	enc.prop("X-WR-CALNAME", enc.val)
+	enc.prop(pCalName, enc.val)
 	for _, id := range tzids {
 		z := use.zones[id]
 		if err := enc.component(vtimezone(z.rz, z.minYear, z.maxYr)); err != nil {
@@ -374,7 +434,7 @@ func clockOf(t time.Time) time.Duration {
 
 // time writes the property name with t as ts says: a DATE, a UTC time or
 // a wall time with TZID.
-func (w *worker) time(ts timeSpec, name string, t time.Time) {
+func (w *worker) time(ts timeSpec, name *propName, t time.Time) {
 	e := w.enc
 	switch {
 	case ts.allDay:
@@ -421,11 +481,11 @@ func (w *worker) endEvent(uid, recurrenceID, itemID string, reminder *time.Durat
 	e := w.enc
 	if reminder != nil {
 		e.begin(ical.CompAlarm)
-		e.prop(ical.PropAction, []byte("DISPLAY"))
+		e.prop(pAction, []byte("DISPLAY"))
 		e.val = appendText(e.val[:0], summary)
-		e.prop(ical.PropDescription, e.val)
+		e.prop(pDescription, e.val)
 		e.val = appendTrigger(e.val[:0], *reminder)
-		e.prop(ical.PropTrigger, e.val)
+		e.prop(pTrigger, e.val)
 		e.end(ical.CompAlarm)
 	}
 	e.end(ical.CompEvent)
@@ -461,20 +521,20 @@ func (w *worker) renderEvent(e *calendar.Event) error {
 		if ok {
 			e.SeriesStarts(func(s, en time.Time) bool { start, end = s, en; return false })
 			reminder, summary := w.baseEvent(e, uid, opts, masterHidden)
-			w.time(seriesTS, ical.PropDateTimeStart, start)
+			w.time(seriesTS, pDateTimeStart, start)
 			if _, gap := seriesTS.nominal(start); gap || ambiguous(start, rz) {
 				// DTSTART's wall time does not exist or exists twice:
 				// readers disagree on which instant it is, so give the
 				// length, not an end.
 				w.enc.val = appendDuration(w.enc.val[:0], end.Sub(start))
-				w.enc.prop(ical.PropDuration, w.enc.val)
+				w.enc.prop(pDuration, w.enc.val)
 			} else {
-				w.time(endTS, ical.PropDateTimeEnd, endOrNext(start, end, e.AllDay, rz))
+				w.time(endTS, pDateTimeEnd, endOrNext(start, end, e.AllDay, rz))
 			}
 			rrule, rdates, untilYear := rruleValue(e, start, rz)
-			w.enc.prop(ical.PropRecurrenceRule, []byte(rrule))
+			w.enc.prop(pRecurrenceRule, []byte(rrule))
 			for _, d := range rdates {
-				w.time(seriesTS, ical.PropRecurrenceDates, d)
+				w.time(seriesTS, pRecurrenceDates, d)
 			}
 			if len(e.DeletedOccurrences) > 0 {
 				exd := w.exdates[:0]
@@ -488,7 +548,7 @@ func (w *worker) renderEvent(e *calendar.Event) error {
 					if i > 0 && exd[i-1].key == x.key {
 						continue
 					}
-					w.time(seriesTS, ical.PropExceptionDates, x.t)
+					w.time(seriesTS, pExceptionDates, x.t)
 				}
 				w.exdates = exd[:0]
 			}
@@ -534,9 +594,9 @@ func (w *worker) renderEvent(e *calendar.Event) error {
 						return true
 					}
 					reminder, summary := w.baseEvent(e, uid, opts, masterHidden)
-					w.exactTime(startTS, ical.PropDateTimeStart, s)
-					w.exactTime(endTS, ical.PropDateTimeEnd, en)
-					w.time(seriesTS, ical.PropRecurrenceID, s)
+					w.exactTime(startTS, pDateTimeStart, s)
+					w.exactTime(endTS, pDateTimeEnd, en)
+					w.time(seriesTS, pRecurrenceID, s)
 					w.endEvent(uid, startTS.key(s), e.ItemID, reminder, summary)
 					return true
 				})
@@ -554,9 +614,9 @@ func (w *worker) renderEvent(e *calendar.Event) error {
 				mend.rz = m.EndTimeZone.Resolve()
 			}
 			reminder, summary := w.baseEvent(m, uid, opts, masterHidden || hidden(m.Sensitivity))
-			w.time(mts, ical.PropDateTimeStart, m.Start)
-			w.time(mend, ical.PropDateTimeEnd, endOrNext(m.Start, m.End, m.AllDay, mrz))
-			w.time(seriesTS, ical.PropRecurrenceID, m.OriginalStart)
+			w.time(mts, pDateTimeStart, m.Start)
+			w.time(mend, pDateTimeEnd, endOrNext(m.Start, m.End, m.AllDay, mrz))
+			w.time(seriesTS, pRecurrenceID, m.OriginalStart)
 			oy := m.OriginalStart.UTC().Year()
 			use.add(rz, oy)
 			y0, y1 := yearsOf(m.Start, m.End)
@@ -567,12 +627,12 @@ func (w *worker) renderEvent(e *calendar.Event) error {
 		return w.err(uid)
 	}
 	reminder, summary := w.baseEvent(e, uid, opts, masterHidden)
-	w.time(startTS, ical.PropDateTimeStart, start)
-	w.time(endTS, ical.PropDateTimeEnd, endOrNext(start, end, e.AllDay, rz))
+	w.time(startTS, pDateTimeStart, start)
+	w.time(endTS, pDateTimeEnd, endOrNext(start, end, e.AllDay, rz))
 	rid := ""
 	if !e.OriginalStart.IsZero() {
 		// A lone modified occurrence (its master is not in the list).
-		w.time(startTS, ical.PropRecurrenceID, e.OriginalStart)
+		w.time(startTS, pRecurrenceID, e.OriginalStart)
 		rid = startTS.key(e.OriginalStart)
 	}
 	y0, y1 := yearsOf(start, end)
@@ -620,57 +680,57 @@ func (w *worker) baseEvent(e *calendar.Event, uid string, opts Options, private 
 	w.beginEvent()
 	enc := w.enc
 	enc.val = appendText(enc.val[:0], uid)
-	enc.prop(ical.PropUID, enc.val)
+	enc.prop(pUID, enc.val)
 	stamp := e.LastModified
 	if stamp.IsZero() {
 		stamp = time.Unix(0, 0)
 	}
 	enc.val = appendUTC(enc.val[:0], stamp)
-	enc.prop(ical.PropDateTimeStamp, enc.val)
+	enc.prop(pDateTimeStamp, enc.val)
 	if !e.LastModified.IsZero() {
 		enc.val = appendUTC(enc.val[:0], e.LastModified)
-		enc.prop(ical.PropLastModified, enc.val)
+		enc.prop(pLastModified, enc.val)
 	}
 	enc.val = strconv.AppendInt(enc.val[:0], int64(max(e.Sequence, 0)), 10)
-	enc.prop(ical.PropSequence, enc.val)
+	enc.prop(pSequence, enc.val)
 	if e.Cancelled {
-		enc.prop(ical.PropStatus, []byte("CANCELLED"))
+		enc.prop(pStatus, []byte("CANCELLED"))
 	}
 	transp := "OPAQUE"
 	if e.FreeBusy == calendar.Free || e.FreeBusy == calendar.NoData {
 		transp = "TRANSPARENT"
 	}
 	enc.val = append(enc.val[:0], transp...)
-	enc.prop(ical.PropTransparency, enc.val)
+	enc.prop(pTransparency, enc.val)
 	if bs := busyStatus(e.FreeBusy); bs != "" {
 		enc.val = append(enc.val[:0], bs...)
-		enc.prop("X-MICROSOFT-CDO-BUSYSTATUS", enc.val)
+		enc.prop(pBusyStatus, enc.val)
 	}
 
 	if opts.Privacy == PrivacyFreeBusy {
 		enc.val = appendText(enc.val[:0], freeBusyLabel(e.FreeBusy))
-		enc.prop(ical.PropSummary, enc.val)
+		enc.prop(pSummary, enc.val)
 		return nil, ""
 	}
 	enc.val = append(enc.val[:0], class(e.Sensitivity)...)
-	enc.prop(ical.PropClass, enc.val)
+	enc.prop(pClass, enc.val)
 	summary := e.Subject
 	if private {
 		summary = privateSummary
 	}
 	enc.val = appendText(enc.val[:0], summary)
-	enc.prop(ical.PropSummary, enc.val)
+	enc.prop(pSummary, enc.val)
 	reminder := e.Reminder
 	if private {
 		return reminder, summary
 	}
 	if e.Location != "" {
 		enc.val = appendText(enc.val[:0], e.Location)
-		enc.prop(ical.PropLocation, enc.val)
+		enc.prop(pLocation, enc.val)
 	}
 	if e.Body != "" {
 		enc.val = appendText(enc.val[:0], e.Body)
-		enc.prop(ical.PropDescription, enc.val)
+		enc.prop(pDescription, enc.val)
 	}
 	if len(e.Categories) > 0 {
 		enc.val = enc.val[:0]
@@ -680,15 +740,15 @@ func (w *worker) baseEvent(e *calendar.Event, uid string, opts Options, private 
 			}
 			enc.val = appendText(enc.val, s)
 		}
-		enc.prop(ical.PropCategories, enc.val)
+		enc.prop(pCategories, enc.val)
 	}
 	if o := e.Organizer; o != nil {
 		if addr := cleanAddr(o.Email); addr != "" {
 			enc.val = append(append(enc.val[:0], "mailto:"...), addr...)
 			if cn := cleanParam(o.Name); cn != "" {
-				enc.prop(ical.PropOrganizer, enc.val, param{ical.ParamCommonName, cn})
+				enc.prop(pOrganizer, enc.val, param{ical.ParamCommonName, cn})
 			} else {
-				enc.prop(ical.PropOrganizer, enc.val)
+				enc.prop(pOrganizer, enc.val)
 			}
 		}
 	}
@@ -712,7 +772,7 @@ func (w *worker) baseEvent(e *calendar.Event, uid string, opts Options, private 
 			ps = append(ps, param{ical.ParamRole, "REQ-PARTICIPANT"})
 		}
 		ps = append(ps, param{ical.ParamParticipationStatus, partStat(a.Response)})
-		enc.prop(ical.PropAttendee, enc.val, ps...)
+		enc.prop(pAttendee, enc.val, ps...)
 	}
 	return reminder, summary
 }
@@ -818,10 +878,23 @@ func cleanText(s string) string {
 	}, s)
 }
 
+// printableASCII reports whether s is only bytes 0x20 to 0x7e.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
 func isCtl(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }
 
 // cleanParam makes s a safe parameter value: no controls, no DQUOTE.
 func cleanParam(s string) string {
+	if printableASCII(s) && !strings.ContainsRune(s, '"') {
+		return s // the common case, unchanged
+	}
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	return strings.Map(func(r rune) rune {
 		switch {
@@ -836,6 +909,9 @@ func cleanParam(s string) string {
 
 // cleanAddr makes an email address a safe CAL-ADDRESS tail.
 func cleanAddr(s string) string {
+	if printableASCII(s) && !strings.ContainsAny(s, "\" ") {
+		return s // the common case, unchanged
+	}
 	s = strings.ToValidUTF8(strings.TrimSpace(s), "")
 	return strings.Map(func(r rune) rune {
 		if r <= 0x20 || r == 0x7f || r == '"' {

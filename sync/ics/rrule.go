@@ -15,8 +15,13 @@ var icalDay = [...]string{"SU", "MO", "TU", "WE", "TH", "FR", "SA"}
 // its zone for.
 func rruleValue(e *calendar.Event, dtstart time.Time, rz calendar.ResolvedZone) (rule string, rdates []time.Time, lastYear int) {
 	r := e.Recurrence
-	var parts []string
-	add := func(k, v string) { parts = append(parts, k+"="+v) }
+	buf := make([]byte, 0, 96)
+	add := func(k, v string) {
+		if len(buf) > 0 {
+			buf = append(buf, ';')
+		}
+		buf = append(append(append(buf, k...), '='), v...)
+	}
 	interval := max(r.Interval, 1)
 	setPos := func(idx calendar.WeekIndex) string {
 		if idx == calendar.Last {
@@ -76,8 +81,9 @@ func rruleValue(e *calendar.Event, dtstart time.Time, rz calendar.ResolvedZone) 
 		if interval > 1 {
 			add("INTERVAL", strconv.Itoa(interval))
 		}
-		var days []string
-		seen := map[time.Weekday]bool{}
+		var arr [7]string
+		days := arr[:0]
+		var seen [7]bool
 		for i := 0; i < 7; i++ {
 			wd := (r.FirstDayOfWeek + time.Weekday(i)) % 7
 			for _, d := range r.DaysOfWeek {
@@ -158,7 +164,7 @@ func rruleValue(e *calendar.Event, dtstart time.Time, rz calendar.ResolvedZone) 
 			add("UNTIL", last.Add(slack).UTC().Format(utcFormat))
 		}
 	}
-	return strings.Join(parts, ";"), rdates, lastYear
+	return string(buf), rdates, lastYear
 }
 
 // numberedYears bounds how many years a Numbered series spans.
