@@ -40,8 +40,7 @@ type Backend struct {
 	// EWSURL is the endpoint in use; Discovery says how it was found
 	// ("configured", "autodiscover SOAP", "autodiscover V2", ...).
 	EWSURL, Discovery string
-	// Tokens is the token source the backend started with (for its
-	// claims); a revoked token is renewed behind it.
+	// Tokens is the token source (for its claims).
 	Tokens  *auth.TokenSource
 	closers []func() error
 }
@@ -79,21 +78,17 @@ func New(ctx context.Context, s Settings) (*Backend, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	newSource := func() *auth.TokenSource {
-		return auth.NewTokenSource(ctx, auth.Config{
-			AuthorityHost: s.AuthorityHost, TenantID: s.TenantID, ClientID: s.ClientID,
-			ClientSecret: s.ClientSecret, HTTPClient: s.HTTPClient, Logger: log,
-		})
-	}
-	ts := &tokens{make: newSource, cur: newSource()}
-	if _, err := ts.cur.CheckEWS(); err != nil {
+	ts := auth.NewTokenSource(ctx, auth.Config{
+		AuthorityHost: s.AuthorityHost, TenantID: s.TenantID, ClientID: s.ClientID,
+		ClientSecret: s.ClientSecret, HTTPClient: s.HTTPClient, Logger: log,
+	})
+	if _, err := ts.CheckEWS(); err != nil {
 		return nil, &SetupError{Step: "token", Err: err}
 	}
-	b := &Backend{Tokens: ts.cur}
-	allowed := auth.AllowHosts(ts.cur.Cloud(), s.AutodiscoverURL, s.EWSURL, s.AuthorityHost)
+	b := &Backend{Tokens: ts}
+	allowed := auth.AllowHosts(ts.Cloud(), s.AutodiscoverURL, s.EWSURL, s.AuthorityHost)
 	hc := auth.NewClient(s.HTTPClient, ts, allowed)
-	hc.Transport = &renewing{next: hc.Transport, tokens: ts}
-	ewsURL, how, err := discover(ctx, hc, s, ts.cur.Cloud(), log)
+	ewsURL, how, err := discover(ctx, hc, s, ts.Cloud(), log)
 	if err != nil {
 		return nil, &SetupError{Step: "autodiscover", Err: err}
 	}

@@ -29,7 +29,10 @@ func autodiscoverURL(ctx context.Context, hc *http.Client, s Settings, cloud aut
 
 // buildEWS builds the EWS client, Source and Watcher.
 func (b *Backend) buildEWS(_ context.Context, hc *http.Client, s Settings, log *slog.Logger) error {
-	cfg := ews.Config{URL: b.EWSURL, HTTPClient: hc, Retry: &ews.Retry{}, Logger: log, UserAgent: "ExoCal"}
+	// A token revoked before its expiry (401 invalid_token): drop it and
+	// repeat the call once with a new one (requests and the watcher).
+	retry := &ews.Retry{RefreshAuth: func() bool { b.Tokens.Invalidate(); return true }}
+	cfg := ews.Config{URL: b.EWSURL, HTTPClient: hc, Retry: retry, Logger: log, UserAgent: "ExoCal"}
 	if s.DebugLog != "" {
 		dl, err := ews.OpenDebugLog(s.DebugLog, 0, 0)
 		if err != nil {
