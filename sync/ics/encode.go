@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	ical "github.com/emersion/go-ical"
 )
@@ -384,14 +385,24 @@ func appendUTC(b []byte, t time.Time) []byte {
 // appendText appends s as an escaped TEXT value (cleanText, then
 // escapeText).
 func appendText(b []byte, s string) []byte {
-	// Fast path: printable ASCII (and HTAB) needs no cleaning.
+	// Fast path: valid UTF-8 without control characters other than HTAB
+	// and LF is what cleanText leaves unchanged.
 	n := len(b)
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
 		case c == '\\' || c == ';' || c == ',':
 			b = append(b, '\\', c)
+		case c == '\n':
+			b = append(b, '\\', 'n')
 		case c >= 0x20 && c < 0x7f || c == '\t':
 			b = append(b, c)
+		case c >= utf8.RuneSelf:
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				return appendTextSlow(b[:n], s)
+			}
+			b = append(b, s[i:i+size]...)
+			i += size - 1
 		default:
 			return appendTextSlow(b[:n], s)
 		}

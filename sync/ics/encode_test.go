@@ -116,3 +116,22 @@ func TestSortVevents(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendText checks the fast TEXT writer against cleanText+escapeText
+// on random strings of tricky pieces (controls, CR/LF, escapes, invalid
+// and valid UTF-8, U+FFFD).
+func TestAppendText(t *testing.T) {
+	t.Parallel()
+	pieces := []string{"a", " ", "\t", "\n", "\r", "\r\n", "\x00", "\x1f", "\x7f", "\\", ";", ",", "\\n", "é", "€", "𝄞", "\uFFFD", "\xff", "\xe2\x82", "\xc3", "\x80"}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 20000 {
+		var sb strings.Builder
+		for range rng.IntN(8) {
+			sb.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		s := sb.String()
+		if got, want := string(appendText([]byte("x"), s)), "x"+escapeText(cleanText(s)); got != want {
+			t.Fatalf("appendText(%q): got %q, want %q", s, got, want)
+		}
+	}
+}

@@ -512,14 +512,15 @@ func (w *worker) renderEvent(e *calendar.Event) error {
 	start, end := e.Start, e.End
 	masterHidden := hidden(e.Sensitivity)
 	if r := e.Recurrence; r != nil {
-		_, ok := r.FirstDate()
 		seriesTS := startTS
 		if !e.AllDay {
 			c := clockOf(e.Start.In(rz.Location))
 			seriesTS.clock = &c
 		}
+		// The first occurrence, if the range holds any (as r.FirstDate).
+		ok := false
+		e.SeriesStarts(func(s, en time.Time) bool { start, end, ok = s, en, true; return false })
 		if ok {
-			e.SeriesStarts(func(s, en time.Time) bool { start, end = s, en; return false })
 			reminder, summary := w.baseEvent(e, uid, opts, masterHidden)
 			w.time(seriesTS, pDateTimeStart, start)
 			if _, gap := seriesTS.nominal(start); gap || ambiguous(start, rz) {
