@@ -282,9 +282,11 @@ func relativeDay(y int, m time.Month, idx WeekIndex, days []Day) (Date, bool) {
 		}
 	}
 	n := DaysIn(y, m)
-	var match []int
+	var arr [31]int
+	match := arr[:0]
+	first := Date{y, m, 1}.Weekday()
 	for day := 1; day <= n; day++ {
-		if in(Date{y, m, day}.Weekday()) {
+		if in((first + time.Weekday(day-1)) % 7) {
 			match = append(match, day)
 		}
 	}
