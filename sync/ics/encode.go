@@ -1,6 +1,7 @@
 package ics
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math/bits"
@@ -181,10 +182,8 @@ func (e *encoder) prop(pn *propName, value []byte, params ...param) {
 			l = append(l, p.value...)
 		}
 	}
-	for _, c := range value {
-		if c == '\r' || c == '\n' {
-			e.fail(fmt.Errorf("%w (%s)", errValueCRLF, name))
-		}
+	if bytes.IndexByte(value, '\r') >= 0 || bytes.IndexByte(value, '\n') >= 0 {
+		e.fail(fmt.Errorf("%w (%s)", errValueCRLF, name))
 	}
 	e.line = append(append(l, ':'), value...)
 	i, r := len(e.pending), pn.rank
@@ -364,6 +363,13 @@ func appendInt(b []byte, x, width int) []byte {
 	return append(b, digits[i:]...)
 }
 
+// wallUTC returns t's wall time as a UTC time (one zone lookup, where
+// t.Date and t.Clock look the zone up each).
+func wallUTC(t time.Time) time.Time {
+	_, off := t.Zone()
+	return t.UTC().Add(time.Duration(off) * time.Second)
+}
+
 // appendDate appends t's date as "20060102" (dateFormat).
 func appendDate(b []byte, t time.Time) []byte {
 	y, m, d := t.Date()
@@ -372,6 +378,7 @@ func appendDate(b []byte, t time.Time) []byte {
 
 // appendLocal appends t's wall time as "20060102T150405" (localFormat).
 func appendLocal(b []byte, t time.Time) []byte {
+	t = wallUTC(t)
 	b = append(appendDate(b, t), 'T')
 	h, mi, s := t.Clock()
 	return appendInt(appendInt(appendInt(b, h, 2), mi, 2), s, 2)
@@ -389,6 +396,17 @@ func appendText(b []byte, s string) []byte {
 	// and LF is what cleanText leaves unchanged.
 	n := len(b)
 	for i := 0; i < len(s); i++ {
+		// A run of bytes written as they are.
+		j := i
+		for j < len(s) && plainText[s[j]] {
+			j++
+		}
+		if j > i {
+			b = append(b, s[i:j]...)
+			if i = j; i == len(s) {
+				break
+			}
+		}
 		switch c := s[i]; {
 		case c == '\\' || c == ';' || c == ',':
 			b = append(b, '\\', c)
@@ -409,6 +427,16 @@ func appendText(b []byte, s string) []byte {
 	}
 	return b
 }
+
+// plainText marks the bytes appendText copies as they are: printable
+// ASCII and HTAB but the escaped ones.
+var plainText = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = c != '\\' && c != ';' && c != ','
+	}
+	t['\t'] = true
+	return t
+}()
 
 func appendTextSlow(b []byte, s string) []byte {
 	s = cleanText(s)

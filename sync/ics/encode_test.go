@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	ical "github.com/emersion/go-ical"
 )
@@ -132,6 +133,30 @@ func TestAppendText(t *testing.T) {
 		s := sb.String()
 		if got, want := string(appendText([]byte("x"), s)), "x"+escapeText(cleanText(s)); got != want {
 			t.Fatalf("appendText(%q): got %q, want %q", s, got, want)
+		}
+	}
+}
+
+// TestAppendTimes checks the time writers against package time's Format,
+// across zones and years (negative, before 1000, after 9999).
+func TestAppendTimes(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(5, 6))
+	zones := []*time.Location{time.UTC, berlin, newYork, sydney, mustLoc("Asia/Kathmandu"), mustLoc("America/St_Johns")}
+	for range 20000 {
+		sec := rng.Int64N(2*400_000_000_000) - 400_000_000_000 // about ±12,000 years
+		if rng.IntN(2) == 0 {
+			sec = rng.Int64N(5_000_000_000) // 1970..2128
+		}
+		tm := time.Unix(sec, 0).In(zones[rng.IntN(len(zones))])
+		for _, c := range []struct{ got, want string }{
+			{string(appendDate(nil, tm)), tm.Format(dateFormat)},
+			{string(appendLocal(nil, tm)), tm.Format(localFormat)},
+			{string(appendUTC(nil, tm)), tm.UTC().Format(utcFormat)},
+		} {
+			if c.got != c.want {
+				t.Fatalf("%v: got %q, want %q", tm, c.got, c.want)
+			}
 		}
 	}
 }
