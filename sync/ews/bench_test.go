@@ -7,14 +7,25 @@ import (
 )
 
 // BenchmarkParseGetItem measures parsing and converting a GetItem reply
-// (two calendar items, one a series with a full time zone definition).
+// (two calendar items, one a series with a full time zone definition) the
+// way Client.GetItem does (the hand-written walker).
 func BenchmarkParseGetItem(b *testing.B) {
+	benchParseGetItem(b, unmarshalGetItem)
+}
+
+// BenchmarkParseGetItemXML is the same with encoding/xml (the walker's
+// fallback and reference), for comparison.
+func BenchmarkParseGetItemXML(b *testing.B) {
+	benchParseGetItem(b, func(raw []byte, r *getItemResponse) error { return xml.Unmarshal(raw, r) })
+}
+
+func benchParseGetItem(b *testing.B, parse func([]byte, *getItemResponse) error) {
 	raw := fixture(b, "handwritten/getitem-master-response.xml")
 	b.SetBytes(int64(len(raw)))
 	b.ReportAllocs()
 	for b.Loop() {
 		var r getItemResponse
-		if err := xml.Unmarshal(raw, &r); err != nil {
+		if err := parse(raw, &r); err != nil {
 			b.Fatal(err)
 		}
 		for _, m := range r.Messages {
