@@ -76,6 +76,19 @@ func FuzzRender(f *testing.F) {
 			t.Fatalf("two renders differ")
 		}
 		checkLines(t, a.Bytes())
+		// The hand-written encoder writes what go-ical's Encoder writes
+		// for the same components (unfolded).
+		out, tree, err := renderTree(mailbox, []calendar.Event{e}, Options{}, true)
+		if err != nil {
+			t.Fatalf("renderTree: %v", err)
+		}
+		var viaGoIcal bytes.Buffer
+		if err := ical.NewEncoder(&viaGoIcal).Encode(tree); err != nil {
+			t.Fatalf("go-ical Encode: %v", err)
+		}
+		if got := strings.ReplaceAll(string(out.Bytes()), "\r\n ", ""); got != viaGoIcal.String() {
+			t.Fatalf("got (unfolded)\n%s\nwant (go-ical)\n%s", got, viaGoIcal.String())
+		}
 		cal, err := ical.NewDecoder(bytes.NewReader(a.Bytes())).Decode()
 		if err != nil {
 			t.Fatalf("output does not parse: %v\n%s", err, a.Bytes())
