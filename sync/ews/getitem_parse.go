@@ -282,6 +282,8 @@ func (s *xscan) calendarItem(w *wireCalendarItem) error {
 				w.EndTimeZone = &wireTimeZoneDef{}
 			}
 			err = s.timeZone(w.EndTimeZone)
+		case "EndTimeZoneId":
+			w.EndTimeZoneID, err = s.text()
 		default:
 			err = s.skip()
 		}

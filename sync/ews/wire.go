@@ -338,6 +338,7 @@ type wireCalendarItem struct {
 	DeletedOccurrences         []string         `xml:"DeletedOccurrences>DeletedOccurrence>Start"`
 	StartTimeZone              *wireTimeZoneDef `xml:"StartTimeZone"`
 	EndTimeZone                *wireTimeZoneDef `xml:"EndTimeZone"`
+	EndTimeZoneID              string           `xml:"EndTimeZoneId"`
 }
 
 // wireBody is BodyType (xs:string with a BodyType attribute).
