@@ -406,18 +406,19 @@ type timeSpec struct {
 	// clock is a series' local time of day: an instance whose wall time
 	// does not exist (skipped by a DST change) is written as the nominal
 	// time the RRULE generates, not as the instant's shifted wall time.
-	clock *time.Duration
+	clock    time.Duration
+	hasClock bool
 }
 
 // nominal returns the wall-clock time (as a UTC time.Time) the recurrence
 // gives t when t is an instance moved by a DST gap, and ok=false
 // otherwise.
 func (ts timeSpec) nominal(t time.Time) (wall time.Time, ok bool) {
-	if ts.clock == nil || ts.allDay || ts.rz.Kind == calendar.ZoneUTC {
+	if !ts.hasClock || ts.allDay || ts.rz.Kind == calendar.ZoneUTC {
 		return time.Time{}, false
 	}
 	lt := t.In(ts.rz.Location)
-	c := *ts.clock
+	c := ts.clock
 	if clockOf(lt) == c {
 		return time.Time{}, false // the wall time exists
 	}
@@ -514,8 +515,7 @@ func (w *worker) renderEvent(e *calendar.Event) error {
 	if r := e.Recurrence; r != nil {
 		seriesTS := startTS
 		if !e.AllDay {
-			c := clockOf(e.Start.In(rz.Location))
-			seriesTS.clock = &c
+			seriesTS.clock, seriesTS.hasClock = clockOf(e.Start.In(rz.Location)), true
 		}
 		// The first occurrence, if the range holds any (as r.FirstDate).
 		ok := false
@@ -533,7 +533,7 @@ func (w *worker) renderEvent(e *calendar.Event) error {
 				w.time(endTS, pDateTimeEnd, endOrNext(start, end, e.AllDay, rz))
 			}
 			rrule, rdates, untilYear := rruleValue(e, start, rz)
-			w.enc.prop(pRecurrenceRule, []byte(rrule))
+			w.enc.prop(pRecurrenceRule, rrule)
 			for _, d := range rdates {
 				w.time(seriesTS, pRecurrenceDates, d)
 			}
@@ -570,7 +570,7 @@ func (w *worker) renderEvent(e *calendar.Event) error {
 			//     RFC 5545 takes the first, ical.js the second (these
 			//     overrides give such times in UTC).
 			length := end.Sub(start)
-			if seriesTS.clock != nil && (use.gapAt(rz, *seriesTS.clock) || use.mayCross(rz, *seriesTS.clock, length)) {
+			if seriesTS.hasClock && (use.gapAt(rz, seriesTS.clock) || use.mayCross(rz, seriesTS.clock, length)) {
 				skip := w.skip[:0]
 				for _, d := range e.DeletedOccurrences {
 					skip = append(skip, d.UnixNano())

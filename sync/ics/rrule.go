@@ -13,7 +13,7 @@ var icalDay = [...]string{"SU", "MO", "TU", "WE", "TH", "FR", "SA"}
 // rruleValue is the RRULE of r for a series whose first occurrence starts
 // at dtstart, and the last year the series (or, open-ended, the file) needs
 // its zone for.
-func rruleValue(e *calendar.Event, dtstart time.Time, rz calendar.ResolvedZone) (rule string, rdates []time.Time, lastYear int) {
+func rruleValue(e *calendar.Event, dtstart time.Time, rz calendar.ResolvedZone) (rule []byte, rdates []time.Time, lastYear int) {
 	r := e.Recurrence
 	buf := make([]byte, 0, 96)
 	add := func(k, v string) {
@@ -164,7 +164,7 @@ func rruleValue(e *calendar.Event, dtstart time.Time, rz calendar.ResolvedZone) 
 			add("UNTIL", last.Add(slack).UTC().Format(utcFormat))
 		}
 	}
-	return string(buf), rdates, lastYear
+	return buf, rdates, lastYear
 }
 
 // numberedYears bounds how many years a Numbered series spans.
