@@ -94,22 +94,22 @@ func Run(core Core, opts Options) error {
 		log.Warn("ExoCal runs without a tray icon: this platform has none; closing the settings window quits ExoCal")
 	}
 
-	// Fyne catches SIGINT/SIGTERM itself once its loop runs; until then a
-	// signal would kill the process without cleanup, so catch it here and
-	// hand over when Fyne has started (two Quits could crash glfw).
+	// Fyne catches SIGINT/SIGTERM itself, but only from a goroutine that
+	// may not have run yet when the window appears; a signal then would kill
+	// the process without cleanup. Catch it here until Fyne has started,
+	// and quit only once it has (quitting during start-up crashes glfw).
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	started := make(chan struct{})
-	a.Lifecycle().SetOnStarted(func() {
-		signal.Stop(sig)
-		close(started)
-	})
+	a.Lifecycle().SetOnStarted(func() { close(started) })
 	go func() {
+		<-started
+		signal.Stop(sig)
 		select {
 		case <-sig:
-			log.Info("quitting on a signal")
+			log.Info("quitting on a signal received during start-up")
 			fyne.Do(a.Quit)
-		case <-started:
+		default:
 		}
 	}()
 
