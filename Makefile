@@ -39,11 +39,11 @@ vet:
 	go vet $(GOTAGS) ./...
 
 # Everything outside app/ and sync/ (those run under -race below).
-test-unit:
-	EXOCAL_REQUIRE_TOOLS=1 go test $(GOTAGS) -count=1 $$(go list $(GOTAGS) ./... | grep -v -e /app -e /sync/)
+test-unit: build
+	EXOCAL_BIN=$(BIN) EXOCAL_REQUIRE_TOOLS=1 go test $(GOTAGS) -count=1 $$(go list $(GOTAGS) ./... | grep -v -e /app -e /sync/)
 
-test-race: test/ics/node_modules
-	EXOCAL_REQUIRE_TOOLS=1 go test $(GOTAGS) -race -count=1 -timeout 20m ./app/... ./sync/...
+test-race: build test/ics/node_modules
+	EXOCAL_BIN=$(BIN) EXOCAL_REQUIRE_TOOLS=1 go test $(GOTAGS) -race -count=1 -timeout 20m ./app/... ./sync/...
 
 test/ics/node_modules: test/ics/package-lock.json
 	cd test/ics && npm ci --no-audit --no-fund --loglevel=error
@@ -55,7 +55,7 @@ test-integration: build
 
 ## bench: the benchmarks behind docs/PERFORMANCE.md.
 bench: build
-	go test -run '^$$' -bench . -benchmem ./sync/...
+	EXOCAL_BIN=$(BIN) go test -run '^$$' -bench . -benchmem -timeout 30m ./sync/...
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
