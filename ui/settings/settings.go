@@ -112,10 +112,12 @@ type Form struct {
 	futureDays       *widget.Entry
 	privacy          *widget.RadioGroup
 
-	errs    map[string]*widget.Label // per JSON key, under its field
-	general *widget.Label            // errors that belong to no field shown
-	ok      *widget.Button
-	cancel  *widget.Button
+	errs     map[string]*widget.Label // per JSON key, under its field
+	general  *widget.Label            // errors that belong to no field shown
+	note     *widget.Label            // information, e.g. "copied"
+	manifest *widget.Button
+	ok       *widget.Button
+	cancel   *widget.Button
 
 	// guidSecret is the GUID-looking secret the user was warned about; OK
 	// with the same value again saves it anyway.
@@ -152,6 +154,10 @@ func NewForm(store Store, parent fyne.Window, done func()) *Form {
 	f.privacy = radio(privacies)
 
 	f.general = errLabel()
+	f.note = widget.NewLabel("")
+	f.note.Wrapping = fyne.TextWrapWord
+	f.note.Hide()
+	f.manifest = widget.NewButtonWithIcon("Copy manifest snippet", theme.ContentCopyIcon(), f.copyManifest)
 	f.ok = widget.NewButtonWithIcon("OK", theme.ConfirmIcon(), func() { f.Submit() })
 	f.ok.Importance = widget.HighImportance
 	f.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), f.Cancel)
@@ -189,9 +195,9 @@ func NewForm(store Store, parent fyne.Window, done func()) *Form {
 
 	f.form = container.New(layout.NewFormLayout(), rows...)
 	f.scroll = container.NewVScroll(container.NewPadded(f.form))
-	buttons := container.NewHBox(layout.NewSpacer(), f.cancel, f.ok)
+	buttons := container.NewHBox(f.manifest, layout.NewSpacer(), f.cancel, f.ok)
 	f.content = container.NewBorder(nil,
-		container.NewPadded(container.NewVBox(f.general, buttons)), nil, nil, f.scroll)
+		container.NewPadded(container.NewVBox(f.general, f.note, buttons)), nil, nil, f.scroll)
 	return f
 }
 
@@ -363,6 +369,8 @@ func (f *Form) clearErrors() {
 	}
 	f.general.SetText("")
 	f.general.Hide()
+	f.note.SetText("")
+	f.note.Hide()
 	f.relayout()
 }
 
@@ -418,6 +426,34 @@ func (f *Form) Message(key string) string {
 		return l.Text
 	}
 	return ""
+}
+
+// ManifestSnippet is the requiredResourceAccess entry of an Entra app
+// manifest that asks for Exchange Online's full_access_as_app application
+// permission (resource 00000002-0000-0ff1-ce00-000000000000 is Office 365
+// Exchange Online; role dc890d15-… is full_access_as_app).
+const ManifestSnippet = `"requiredResourceAccess": [
+	{
+		"resourceAppId": "00000002-0000-0ff1-ce00-000000000000",
+		"resourceAccess": [
+			{
+				"id": "dc890d15-9560-4a4c-9b7f-a736ec74ec40",
+				"type": "Role"
+			}
+		]
+	}
+]`
+
+// copyManifest puts ManifestSnippet on the clipboard.
+func (f *Form) copyManifest() {
+	a := fyne.CurrentApp()
+	if a == nil {
+		return
+	}
+	a.Clipboard().SetContent(ManifestSnippet)
+	f.note.SetText("Copied the manifest entry for Exchange's full_access_as_app role: in Entra > App registrations > your app > Manifest, put it in place of \"requiredResourceAccess\", save, then grant admin consent under API permissions.")
+	f.note.Show()
+	f.relayout()
 }
 
 func (f *Form) pickFolder() {

@@ -4,6 +4,7 @@ package settings
 // run in parallel.
 
 import (
+	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
@@ -303,5 +304,27 @@ func TestFieldOrder(t *testing.T) {
 		"Mailboxes to sync", "Export folder", "Sync window", "Privacy"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %q,\nwant %q", got, want)
+	}
+}
+
+func TestCopyManifestSnippet(t *testing.T) {
+	store := &fakeStore{}
+	f := open(t, store).Form()
+	store.calls = nil
+	test.Tap(f.manifest)
+	got := fyne.CurrentApp().Clipboard().Content()
+	for _, want := range []string{`"resourceAppId": "00000002-0000-0ff1-ce00-000000000000"`, `"id": "dc890d15-9560-4a4c-9b7f-a736ec74ec40"`, `"type": "Role"`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("clipboard: got %q, want it to contain %s", got, want)
+		}
+	}
+	if !json.Valid([]byte("{" + got + "}")) {
+		t.Errorf("clipboard: got %q, want a JSON member that pastes into the manifest", got)
+	}
+	if !strings.Contains(f.note.Text, "admin consent") || !f.note.Visible() {
+		t.Errorf("note: got %q (visible %v), want the next steps shown", f.note.Text, f.note.Visible())
+	}
+	if len(store.calls) != 0 {
+		t.Errorf("store calls: got %v, want none", store.calls)
 	}
 }
