@@ -10,7 +10,8 @@ import (
 // (two calendar items, one a series with a full time zone definition) the
 // way Client.GetItem does (the hand-written walker).
 func BenchmarkParseGetItem(b *testing.B) {
-	benchParseGetItem(b, unmarshalGetItem)
+	var zones zoneCache
+	benchParseGetItem(b, func(raw []byte, r *getItemResponse) error { return unmarshalGetItem(raw, r, &zones) })
 }
 
 // BenchmarkParseGetItemXML is the same with encoding/xml (the walker's

@@ -78,6 +78,8 @@ type Client struct {
 
 	mu       sync.Mutex
 	sessions map[string]*Session
+
+	zones zoneCache // time zone definitions seen in GetItem replies
 }
 
 // New returns a Client for cfg.
@@ -209,7 +211,17 @@ func (c *Client) sessionFor(s *Session, mailbox string) *Session {
 }
 
 // buildRequest marshals op into a SOAP envelope impersonating mailbox.
+// GetItem, sent once per ten items, is written by hand (writeGetItem);
+// TestBuildRequestFastPath holds it to encoding/xml's bytes.
 func (c *Client) buildRequest(mailbox string, op any) ([]byte, error) {
+	if r, ok := op.(*getItemRequest); ok {
+		return c.buildGetItem(mailbox, r), nil
+	}
+	return c.buildRequestXML(mailbox, op)
+}
+
+// buildRequestXML marshals op and its envelope with encoding/xml.
+func (c *Client) buildRequestXML(mailbox string, op any) ([]byte, error) {
 	env := reqEnvelope{XmlnsSOAP: nsSOAP, XmlnsT: nsTypes, XmlnsM: nsMessages}
 	env.Header.RequestServerVersion.Version = c.version
 	if mailbox != "" {
@@ -297,12 +309,18 @@ func (c *Client) call(ctx context.Context, s *Session, opName, mailbox string, o
 		return err
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	buf := readBufs.Get().(*bytes.Buffer)
+	defer putReadBuf(buf)
+	if n := resp.ContentLength; n > 0 && n <= maxResponse {
+		buf.Grow(int(n) + bytes.MinRead)
+	}
+	_, err = buf.ReadFrom(io.LimitReader(resp.Body, maxResponse))
+	raw := buf.Bytes()
 	c.debug.logResponse(opName, resp, raw)
 	if err != nil {
 		return &Error{Op: opName, Mailbox: mailbox, HTTPStatus: resp.StatusCode, Err: fmt.Errorf("read reply: %w", err)}
 	}
-	if err := unmarshalReply(raw, out); err != nil {
+	if err := c.unmarshalReply(raw, out); err != nil {
 		return &Error{Op: opName, Mailbox: mailbox, HTTPStatus: resp.StatusCode, Err: fmt.Errorf("malformed reply: %w", err)}
 	}
 	if f := out.fault(); f != nil {
@@ -313,12 +331,28 @@ func (c *Client) call(ctx context.Context, s *Session, opName, mailbox string, o
 	return nil
 }
 
-// unmarshalReply decodes a reply: GetItem replies, the bulk of a sync,
-// with the hand-written walker (getitem_parse.go), the others with
-// encoding/xml.
-func unmarshalReply(raw []byte, out faulter) error {
-	if r, ok := out.(*getItemResponse); ok {
-		return unmarshalGetItem(raw, r)
+// readBufs recycles the buffers replies are read into: nothing decoded
+// from a reply refers to its bytes (the decoders copy), so a buffer is
+// free again when call returns.
+var readBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func putReadBuf(b *bytes.Buffer) {
+	if b.Cap() > 1<<20 {
+		return // a rare big reply: let it go
+	}
+	b.Reset()
+	readBufs.Put(b)
+}
+
+// unmarshalReply decodes a reply: GetItem and SyncFolderItems replies,
+// the bulk of a sync, with hand-written walkers (getitem_parse.go,
+// syncfolderitems_parse.go), the others with encoding/xml.
+func (c *Client) unmarshalReply(raw []byte, out faulter) error {
+	switch r := out.(type) {
+	case *getItemResponse:
+		return unmarshalGetItem(raw, r, &c.zones)
+	case *syncFolderItemsResponse:
+		return unmarshalSyncFolderItems(raw, r)
 	}
 	return xml.Unmarshal(raw, out)
 }

@@ -73,12 +73,12 @@ func convertItem(w *wireCalendarItem) (calendar.Event, error) {
 		}
 	}
 	if w.StartTimeZone != nil {
-		if ev.TimeZone, err = convertTimeZone(w.StartTimeZone); err != nil {
+		if ev.TimeZone, err = convertTimeZoneCached(w.StartTimeZone); err != nil {
 			return ev, err
 		}
 	}
 	if w.EndTimeZone != nil && (ev.TimeZone == nil || w.EndTimeZone.ID != ev.TimeZone.ID) {
-		if ev.EndTimeZone, err = convertTimeZone(w.EndTimeZone); err != nil {
+		if ev.EndTimeZone, err = convertTimeZoneCached(w.EndTimeZone); err != nil {
 			return ev, err
 		}
 	}
@@ -338,6 +338,24 @@ func convertRecurrence(w *wireRecurrence) (*calendar.Recurrence, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+// convertTimeZoneCached is convertTimeZone, or a copy of the conversion
+// the zone cache holds for w (each event gets its own TimeZone).
+func convertTimeZoneCached(w *wireTimeZoneDef) (*calendar.TimeZone, error) {
+	if w.conv == nil {
+		return convertTimeZone(w)
+	}
+	tz := *w.conv
+	if tz.ToStandard != nil {
+		t := *tz.ToStandard
+		tz.ToStandard = &t
+	}
+	if tz.ToDaylight != nil {
+		t := *tz.ToDaylight
+		tz.ToDaylight = &t
+	}
+	return &tz, nil
 }
 
 // convertTimeZone maps a TimeZoneDefinitionType to calendar.TimeZone. The

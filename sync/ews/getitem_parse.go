@@ -18,11 +18,12 @@ var scanPool = sync.Pool{New: func() any { return &xscan{} }}
 // unmarshalGetItem parses a GetItem reply into r: with the fast walker when
 // it can, else (a SOAP fault, anything unusual or malformed) with
 // encoding/xml, which then also decides the error.
-func unmarshalGetItem(raw []byte, r *getItemResponse) error {
+// zones, when not nil, caches time zone definitions across replies.
+func unmarshalGetItem(raw []byte, r *getItemResponse, zones *zoneCache) error {
 	s := scanPool.Get().(*xscan)
-	*s = xscan{b: raw, stack: s.stack[:0], tmp: s.tmp[:0], attrs: s.attrs[:0]}
+	*s = xscan{b: raw, stack: s.stack[:0], tmp: s.tmp[:0], attrs: s.attrs[:0], zones: zones}
 	err := s.getItemResponse(r)
-	s.b, s.local = nil, nil
+	s.b, s.local, s.zones = nil, nil, nil
 	if cap(s.tmp) <= 64<<10 {
 		scanPool.Put(s)
 	}
@@ -69,38 +70,15 @@ func (s *xscan) getItemResponse(r *getItemResponse) error {
 }
 
 func (s *xscan) getItemMessage(m *responseMessage, items *[]wireCalendarItem) error {
-	if v, ok, err := s.attr("ResponseClass"); err != nil {
+	if err := s.responseMessageAttrs(m); err != nil {
 		return err
-	} else if ok {
-		m.ResponseClass = v
 	}
 	return s.children(func(local []byte) error {
+		if ok, err := s.responseMessageField(local, m); ok {
+			return err
+		}
 		var err error
 		switch string(local) {
-		case "MessageText":
-			m.MessageText, err = s.text()
-		case "ResponseCode":
-			m.ResponseCode, err = s.text()
-		case "MessageXml":
-			err = s.children(func(local []byte) error {
-				if string(local) != "Value" {
-					return s.skip()
-				}
-				var v struct {
-					Name  string `xml:"Name,attr"`
-					Value string `xml:",chardata"`
-				}
-				name, _, err := s.attr("Name")
-				if err != nil {
-					return err
-				}
-				v.Name = name
-				if v.Value, err = s.text(); err != nil {
-					return err
-				}
-				m.MessageXML.Values = append(m.MessageXML.Values, v)
-				return nil
-			})
 		case "Items":
 			err = s.children(func(local []byte) error {
 				if string(local) != "CalendarItem" {
@@ -114,6 +92,50 @@ func (s *xscan) getItemMessage(m *responseMessage, items *[]wireCalendarItem) er
 		}
 		return err
 	})
+}
+
+// responseMessageAttrs reads ResponseMessageType's attribute.
+func (s *xscan) responseMessageAttrs(m *responseMessage) error {
+	v, ok, err := s.attr("ResponseClass")
+	if ok {
+		m.ResponseClass = v
+	}
+	return err
+}
+
+// responseMessageField reads the child local of a ResponseMessageType if
+// it is one of its own fields (MessageText, ResponseCode, MessageXml).
+func (s *xscan) responseMessageField(local []byte, m *responseMessage) (bool, error) {
+	var err error
+	switch string(local) {
+	case "MessageText":
+		m.MessageText, err = s.text()
+	case "ResponseCode":
+		m.ResponseCode, err = s.text()
+	case "MessageXml":
+		err = s.children(func(local []byte) error {
+			if string(local) != "Value" {
+				return s.skip()
+			}
+			var v struct {
+				Name  string `xml:"Name,attr"`
+				Value string `xml:",chardata"`
+			}
+			name, _, err := s.attr("Name")
+			if err != nil {
+				return err
+			}
+			v.Name = name
+			if v.Value, err = s.text(); err != nil {
+				return err
+			}
+			m.MessageXML.Values = append(m.MessageXML.Values, v)
+			return nil
+		})
+	default:
+		return false, nil
+	}
+	return true, err
 }
 
 func (s *xscan) itemID(id *respItemID) error {
@@ -273,15 +295,9 @@ func (s *xscan) calendarItem(w *wireCalendarItem) error {
 				})
 			})
 		case "StartTimeZone":
-			if w.StartTimeZone == nil {
-				w.StartTimeZone = &wireTimeZoneDef{}
-			}
-			err = s.timeZone(w.StartTimeZone)
+			err = s.zoneField(&w.StartTimeZone)
 		case "EndTimeZone":
-			if w.EndTimeZone == nil {
-				w.EndTimeZone = &wireTimeZoneDef{}
-			}
-			err = s.timeZone(w.EndTimeZone)
+			err = s.zoneField(&w.EndTimeZone)
 		case "EndTimeZoneId":
 			w.EndTimeZoneID, err = s.text()
 		default:
@@ -289,6 +305,74 @@ func (s *xscan) calendarItem(w *wireCalendarItem) error {
 		}
 		return err
 	})
+}
+
+// zoneField reads a TimeZoneDefinitionType element into *p. With a cache,
+// an element whose bytes were seen before is not decoded again: *p becomes
+// the cached (read-only) wire value with its conversion.
+func (s *xscan) zoneField(p **wireTimeZoneDef) error {
+	if *p != nil {
+		// Repeated element: merge into a private copy, as encoding/xml would.
+		if (*p).conv != nil {
+			*p = (*p).clone()
+		}
+		return s.timeZone(*p)
+	}
+	if s.zones == nil {
+		*p = &wireTimeZoneDef{}
+		return s.timeZone(*p)
+	}
+	from := s.tagStart
+	if err := s.skip(); err != nil {
+		return err
+	}
+	raw := s.b[from:s.i]
+	if z := s.zones.get(raw); z != nil {
+		*p = z
+		return nil
+	}
+	sub := xscan{b: raw}
+	if err := sub.root(); err != nil {
+		return err
+	}
+	z := &wireTimeZoneDef{}
+	if err := sub.timeZone(z); err != nil {
+		return err
+	}
+	if tz, err := convertTimeZone(z); err == nil {
+		z.conv = tz
+		s.zones.put(raw, z)
+	}
+	*p = z
+	return nil
+}
+
+// zoneCache maps the bytes of a time zone definition element to its wire
+// value and conversion. A mailbox's items use a handful of zones, so the
+// definitions (most of an item's XML before) are decoded once per Client.
+type zoneCache struct {
+	mu sync.Mutex
+	m  map[string]*wireTimeZoneDef
+}
+
+// maxCachedZones bounds the cache (Windows knows about 140 zones).
+const maxCachedZones = 512
+
+func (c *zoneCache) get(raw []byte) *wireTimeZoneDef {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[string(raw)]
+}
+
+func (c *zoneCache) put(raw []byte, z *wireTimeZoneDef) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]*wireTimeZoneDef{}
+	}
+	if len(c.m) < maxCachedZones {
+		c.m[string(raw)] = z
+	}
 }
 
 func (s *xscan) mailbox(m *wireMailbox) error {

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/exocal/exocal/sync/calendar"
 )
 
 // viaXML parses raw with encoding/xml only (the reference for the walker).
@@ -116,7 +118,7 @@ func TestFastGetItemEdgeCases(t *testing.T) {
 		}
 		var r getItemResponse
 		_, xerr := viaXML(raw)
-		if err := unmarshalGetItem(raw, &r); (err == nil) != (xerr == nil) {
+		if err := unmarshalGetItem(raw, &r, nil); (err == nil) != (xerr == nil) {
 			t.Errorf("%s: unmarshalGetItem: got error %v, want %v", tc.name, err, xerr)
 		}
 	}
@@ -126,13 +128,13 @@ func TestFastGetItemFallsBack(t *testing.T) {
 	t.Parallel()
 	fault := fixture(t, "examples/serverbusy-fault.xml")
 	var r getItemResponse
-	if err := unmarshalGetItem(fault, &r); err != nil || r.Fault == nil || !strings.Contains(r.Fault.FaultCode, "ErrorServerBusy") {
+	if err := unmarshalGetItem(fault, &r, nil); err != nil || r.Fault == nil || !strings.Contains(r.Fault.FaultCode, "ErrorServerBusy") {
 		t.Errorf("fault: got %+v, %v, want the SOAP fault", r.Fault, err)
 	}
 	raw := fixture(t, "handwritten/getitem-master-response.xml")
 	for _, n := range []int{len(raw) / 3, len(raw) / 2, len(raw) - 5} {
 		var r getItemResponse
-		if err := unmarshalGetItem(raw[:n], &r); err == nil {
+		if err := unmarshalGetItem(raw[:n], &r, nil); err == nil {
 			t.Errorf("truncated at %d: got no error, want one", n)
 		}
 	}
@@ -151,4 +153,87 @@ func FuzzFastGetItem(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		checkSame(t, "fuzz", b)
 	})
+}
+
+// convertAll converts every item of r (errors as strings, to compare).
+func convertAll(r getItemResponse) []any {
+	var out []any
+	for _, m := range r.Messages {
+		for i := range m.Items {
+			ev, err := convertItem(&m.Items[i])
+			if err != nil {
+				out = append(out, err.Error())
+				continue
+			}
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+func TestZoneCacheSameEvents(t *testing.T) {
+	t.Parallel()
+	files, _ := filepath.Glob("testdata/*/*getitem*.xml")
+	var zones zoneCache
+	for round := 0; round < 2; round++ {
+		for _, p := range files {
+			raw, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := viaXML(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got getItemResponse
+			if err := unmarshalGetItem(raw, &got, &zones); err != nil {
+				t.Fatal(err)
+			}
+			g, w := convertAll(got), convertAll(want)
+			if !reflect.DeepEqual(g, w) {
+				t.Errorf("%s (round %d): got %+v, want %+v", p, round, g, w)
+			}
+			// Each event owns its zone: changing one leaves the cache alone.
+			for _, e := range g {
+				if ev, ok := e.(calendar.Event); ok && ev.TimeZone != nil {
+					ev.TimeZone.ID = "changed"
+					if ev.TimeZone.ToDaylight != nil {
+						ev.TimeZone.ToDaylight.Month = 13
+					}
+				}
+			}
+		}
+	}
+	if len(zones.m) == 0 {
+		t.Error("got an empty zone cache, want the fixtures' zones")
+	}
+}
+
+func TestZoneCacheRepeatedElement(t *testing.T) {
+	t.Parallel()
+	const zone = `<t:StartTimeZone Id="India Standard Time"><t:Periods><t:Period Bias="-PT5H30M" Name="Standard" Id="Std"/></t:Periods><t:TransitionsGroups><t:TransitionsGroup Id="0"><t:Transition><t:To Kind="Period">Std</t:To></t:Transition></t:TransitionsGroup></t:TransitionsGroups><t:Transitions><t:Transition><t:To Kind="Group">0</t:To></t:Transition></t:Transitions></t:StartTimeZone>`
+	const second = `<t:StartTimeZone Id="Other"><t:Periods><t:Period Bias="PT1H" Name="X" Id="X"/></t:Periods></t:StartTimeZone>`
+	reply := func(items ...string) []byte {
+		var b strings.Builder
+		b.WriteString(`<s:Envelope xmlns:s="s"><s:Body><m:GetItemResponse xmlns:m="m" xmlns:t="t"><m:ResponseMessages>`)
+		for _, it := range items {
+			b.WriteString(`<m:GetItemResponseMessage ResponseClass="Success"><m:ResponseCode>NoError</m:ResponseCode><m:Items><t:CalendarItem><t:Start>2026-01-01T00:00:00Z</t:Start>` + it + `</t:CalendarItem></m:Items></m:GetItemResponseMessage>`)
+		}
+		b.WriteString(`</m:ResponseMessages></m:GetItemResponse></s:Body></s:Envelope>`)
+		return []byte(b.String())
+	}
+	var zones zoneCache
+	for _, raw := range [][]byte{reply(zone), reply(zone+second, zone)} {
+		want, err := viaXML(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got getItemResponse
+		if err := unmarshalGetItem(raw, &got, &zones); err != nil {
+			t.Fatal(err)
+		}
+		if g, w := convertAll(got), convertAll(want); !reflect.DeepEqual(g, w) {
+			t.Errorf("got %+v, want %+v", g, w)
+		}
+	}
 }

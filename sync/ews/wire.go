@@ -13,7 +13,11 @@ package ews
 // the types or the errors namespace), and the docs' samples use look-alike
 // https:// SOAP namespaces.
 
-import "encoding/xml"
+import (
+	"encoding/xml"
+
+	"github.com/exocal/exocal/sync/calendar"
+)
 
 const (
 	nsSOAP     = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -232,13 +236,15 @@ type getFolderResponse struct {
 // syncFolderItemsResponse follows SyncFolderItemsResponseMessageType; the
 // Changes (SyncFolderItemsChangesType) keep their document order.
 type syncFolderItemsResponse struct {
-	Fault    *soapFault `xml:"Body>Fault"`
-	Messages []struct {
-		responseMessage
-		SyncState               string      `xml:"SyncState"`
-		IncludesLastItemInRange *bool       `xml:"IncludesLastItemInRange"`
-		Changes                 syncChanges `xml:"Changes"`
-	} `xml:"Body>SyncFolderItemsResponse>ResponseMessages>SyncFolderItemsResponseMessage"`
+	Fault    *soapFault               `xml:"Body>Fault"`
+	Messages []syncFolderItemsMessage `xml:"Body>SyncFolderItemsResponse>ResponseMessages>SyncFolderItemsResponseMessage"`
+}
+
+type syncFolderItemsMessage struct {
+	responseMessage
+	SyncState               string      `xml:"SyncState"`
+	IncludesLastItemInRange *bool       `xml:"IncludesLastItemInRange"`
+	Changes                 syncChanges `xml:"Changes"`
 }
 
 // getItemResponse follows GetItemResponseType / ItemInfoResponseMessageType.
@@ -414,6 +420,28 @@ type wireTimeZoneDef struct {
 	Transitions       *struct {
 		List []wireTransition `xml:",any"`
 	} `xml:"Transitions"`
+
+	// conv is the conversion of a cached definition (see zoneCache);
+	// such a value is shared and must not be changed.
+	conv *calendar.TimeZone
+}
+
+// clone returns a deep copy of z without its cached conversion.
+func (z *wireTimeZoneDef) clone() *wireTimeZoneDef {
+	c := *z
+	c.conv = nil
+	c.Periods = append([]wirePeriod(nil), z.Periods...)
+	c.TransitionsGroups = nil
+	for _, g := range z.TransitionsGroups {
+		g.Transitions = append([]wireTransition(nil), g.Transitions...)
+		c.TransitionsGroups = append(c.TransitionsGroups, g)
+	}
+	if z.Transitions != nil {
+		c.Transitions = &struct {
+			List []wireTransition `xml:",any"`
+		}{List: append([]wireTransition(nil), z.Transitions.List...)}
+	}
+	return &c
 }
 
 // wirePeriod is PeriodType (Bias is an xs:duration west of UTC).

@@ -22,7 +22,10 @@ type xscan struct {
 	stack [][]byte // qualified names of the open elements
 	tmp   []byte   // decoded text when it needs unescaping
 
+	zones *zoneCache // see unmarshalGetItem
+
 	// the current start tag
+	tagStart int // offset of its '<'
 	local    []byte
 	attrs    []xattr
 	selfEnd  bool // the current start tag was <…/>; its end is pending
@@ -60,14 +63,13 @@ func (s *xscan) name() (qual, local []byte, err error) {
 	start := s.i
 	colon := -1
 	for s.i < len(s.b) {
-		c := s.b[s.i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_':
-		case c >= '0' && c <= '9', c == '-', c == '.':
+		switch nameClass[s.b[s.i]] {
+		case nameStart:
+		case nameMore:
 			if s.i == start || s.i == colon+1 {
 				return nil, nil, errXScan
 			}
-		case c == ':':
+		case nameColon:
 			if colon >= 0 || s.i == start {
 				return nil, nil, errXScan
 			}
@@ -88,6 +90,24 @@ done:
 	}
 	return qual, local, nil
 }
+
+const (
+	nameStart = iota + 1 // letters and '_'
+	nameMore             // digits, '-', '.'
+	nameColon
+)
+
+var nameClass = func() (t [256]byte) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = nameStart, nameStart
+	}
+	t['_'] = nameStart
+	for c := '0'; c <= '9'; c++ {
+		t[c] = nameMore
+	}
+	t['-'], t['.'], t[':'] = nameMore, nameMore, nameColon
+	return t
+}()
 
 // next advances to the next token. For xStart, s.local and s.attrs describe
 // the tag; for xText, the text is in s.textOf's result.
@@ -121,62 +141,70 @@ func (s *xscan) next() (xtok, []byte, error) {
 			return xText, t, nil
 		}
 		rest := s.b[s.i:]
-		switch {
-		case bytes.HasPrefix(rest, []byte("<!--")):
-			j := bytes.Index(rest[4:], []byte("--"))
-			if j < 0 || !bytes.HasPrefix(rest[4+j:], []byte("-->")) {
-				return 0, nil, errXScan
-			}
-			if !utf8.Valid(rest[4 : 4+j]) {
-				return 0, nil, errXScan
-			}
-			s.i += 4 + j + 3
-			continue
-		case bytes.HasPrefix(rest, []byte("<![CDATA[")):
+		var c1 byte
+		if len(rest) > 1 {
+			c1 = rest[1]
+		}
+		switch c1 {
+		case '/':
+			// The end tag must close the innermost open element.
 			if len(s.stack) == 0 {
 				return 0, nil, errXScan
 			}
-			j := bytes.Index(rest[9:], []byte("]]>"))
-			if j < 0 {
+			top := s.stack[len(s.stack)-1]
+			if !bytes.HasPrefix(rest[2:], top) {
 				return 0, nil, errXScan
 			}
-			raw := rest[9 : 9+j]
-			s.i += 9 + j + 3
-			t, err := s.decode(raw, true)
-			if err != nil {
-				return 0, nil, err
-			}
-			return xText, t, nil
-		case bytes.HasPrefix(rest, []byte("<!")):
-			return 0, nil, errXScan // DOCTYPE and other directives
-		case bytes.HasPrefix(rest, []byte("<?")):
-			if err := s.procInst(); err != nil {
-				return 0, nil, err
-			}
-			continue
-		case bytes.HasPrefix(rest, []byte("</")):
-			s.i += 2
-			qual, _, err := s.name()
-			if err != nil {
-				return 0, nil, err
-			}
+			s.i += 2 + len(top)
 			s.skipSpace()
 			if s.i >= len(s.b) || s.b[s.i] != '>' {
-				return 0, nil, errXScan
+				return 0, nil, errXScan // also a longer name: "</ab>" for <a>
 			}
 			s.i++
-			if len(s.stack) == 0 || !bytes.Equal(s.stack[len(s.stack)-1], qual) {
-				return 0, nil, errXScan
-			}
 			s.stack = s.stack[:len(s.stack)-1]
 			if len(s.stack) == 0 {
 				s.rootDone = true
 			}
 			return xEnd, nil, nil
+		case '?':
+			if err := s.procInst(); err != nil {
+				return 0, nil, err
+			}
+			continue
+		case '!':
+			switch {
+			case bytes.HasPrefix(rest, []byte("<!--")):
+				j := bytes.Index(rest[4:], []byte("--"))
+				if j < 0 || !bytes.HasPrefix(rest[4+j:], []byte("-->")) {
+					return 0, nil, errXScan
+				}
+				if !utf8.Valid(rest[4 : 4+j]) {
+					return 0, nil, errXScan
+				}
+				s.i += 4 + j + 3
+				continue
+			case bytes.HasPrefix(rest, []byte("<![CDATA[")):
+				if len(s.stack) == 0 {
+					return 0, nil, errXScan
+				}
+				j := bytes.Index(rest[9:], []byte("]]>"))
+				if j < 0 {
+					return 0, nil, errXScan
+				}
+				raw := rest[9 : 9+j]
+				s.i += 9 + j + 3
+				t, err := s.decode(raw, true)
+				if err != nil {
+					return 0, nil, err
+				}
+				return xText, t, nil
+			}
+			return 0, nil, errXScan // DOCTYPE and other directives
 		}
 		if s.rootDone {
 			return 0, nil, errXScan // a second root: not expected
 		}
+		s.tagStart = s.i
 		s.i++
 		qual, local, err := s.name()
 		if err != nil {

@@ -1,0 +1,139 @@
+package ews
+
+import "encoding/xml"
+
+// The SyncFolderItems reply walker (see getitem_parse.go): it fills
+// syncFolderItemsResponse as encoding/xml does with syncChanges'
+// UnmarshalXML. TestFastSyncFolderItemsMatchesXML and
+// FuzzFastSyncFolderItems hold it to encoding/xml's result.
+
+// unmarshalSyncFolderItems parses a SyncFolderItems reply into r, falling
+// back to encoding/xml like unmarshalGetItem.
+func unmarshalSyncFolderItems(raw []byte, r *syncFolderItemsResponse) error {
+	s := scanPool.Get().(*xscan)
+	*s = xscan{b: raw, stack: s.stack[:0], tmp: s.tmp[:0], attrs: s.attrs[:0]}
+	err := s.syncFolderItemsResponse(r)
+	s.b, s.local = nil, nil
+	if cap(s.tmp) <= 64<<10 {
+		scanPool.Put(s)
+	}
+	if err == nil {
+		return nil
+	}
+	*r = syncFolderItemsResponse{}
+	return xml.Unmarshal(raw, r)
+}
+
+func (s *xscan) syncFolderItemsResponse(r *syncFolderItemsResponse) error {
+	if err := s.root(); err != nil {
+		return err
+	}
+	return s.children(func(local []byte) error {
+		if string(local) != "Body" {
+			return s.skip()
+		}
+		return s.children(func(local []byte) error {
+			switch string(local) {
+			case "Fault":
+				return errXScan
+			case "SyncFolderItemsResponse":
+				return s.children(func(local []byte) error {
+					if string(local) != "ResponseMessages" {
+						return s.skip()
+					}
+					return s.children(func(local []byte) error {
+						if string(local) != "SyncFolderItemsResponseMessage" {
+							return s.skip()
+						}
+						r.Messages = append(r.Messages, syncFolderItemsMessage{})
+						return s.syncFolderItemsMessage(&r.Messages[len(r.Messages)-1])
+					})
+				})
+			}
+			return s.skip()
+		})
+	})
+}
+
+func (s *xscan) syncFolderItemsMessage(m *syncFolderItemsMessage) error {
+	if err := s.responseMessageAttrs(&m.responseMessage); err != nil {
+		return err
+	}
+	return s.children(func(local []byte) error {
+		if ok, err := s.responseMessageField(local, &m.responseMessage); ok {
+			return err
+		}
+		var err error
+		switch string(local) {
+		case "SyncState":
+			m.SyncState, err = s.text()
+		case "IncludesLastItemInRange":
+			if m.IncludesLastItemInRange == nil {
+				m.IncludesLastItemInRange = new(bool)
+			}
+			err = s.boolText(m.IncludesLastItemInRange)
+		case "Changes":
+			err = s.syncChanges(&m.Changes)
+		default:
+			err = s.skip()
+		}
+		return err
+	})
+}
+
+// syncChanges mirrors syncChanges.UnmarshalXML: per Create, Update, Delete
+// or ReadFlagChange, the ItemId child or else the ItemId of the first other
+// child (the item, whose element name is the ItemKind).
+func (s *xscan) syncChanges(c *syncChanges) error {
+	return s.children(func(local []byte) error {
+		var kind ChangeKind
+		switch string(local) {
+		case "Create":
+			kind = ChangeCreate
+		case "Update":
+			kind = ChangeUpdate
+		case "Delete":
+			kind = ChangeDelete
+		case "ReadFlagChange":
+			kind = ChangeReadFlag
+		default:
+			return s.skip()
+		}
+		var (
+			direct    respItemID
+			hasDirect bool
+			item      respItemID
+			itemKind  string
+			items     int
+		)
+		err := s.children(func(local []byte) error {
+			if string(local) == "ItemId" {
+				hasDirect = true
+				return s.itemID(&direct)
+			}
+			items++
+			if items > 1 {
+				return s.skip()
+			}
+			itemKind = intern(local)
+			return s.children(func(local []byte) error {
+				if string(local) != "ItemId" {
+					return s.skip()
+				}
+				return s.itemID(&item)
+			})
+		})
+		if err != nil {
+			return err
+		}
+		ch := syncChange{Kind: kind}
+		if hasDirect {
+			ch.ItemID, ch.ChangeKey = direct.ID, direct.ChangeKey
+		} else if items > 0 {
+			ch.ItemKind = itemKind
+			ch.ItemID, ch.ChangeKey = item.ID, item.ChangeKey
+		}
+		*c = append(*c, ch)
+		return nil
+	})
+}
