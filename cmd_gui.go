@@ -16,7 +16,7 @@ func init() {
 	register(command{name: "gui", summary: "the tray app (the default when no command is given)", run: runGUI})
 }
 
-// runGUI runs the tray app. A second launch does not start a second
+// runGUI runs the tray app with the sync engine. A second launch does not start a second
 // instance: it asks the running one to bring its settings window forward
 // and exits 0.
 func runGUI(args []string) int {
@@ -60,12 +60,15 @@ func runGUI(args []string) int {
 		return exitSetup
 	}
 	opts.Instance = in // Run releases it
+	svc := newSyncService(opts.Secrets, log) // the sync engine, as app.Engine
+	opts.Engine = svc
 	core, err := app.New(opts)
 	if err != nil {
 		in.Release()
 		fmt.Fprintf(os.Stderr, "exocal: %s.\n", trimPkg(err))
 		return exitSetup
 	}
+	svc.core = core
 	runDone := make(chan error, 1)
 	go func() { runDone <- core.Run(ctx) }()
 

@@ -108,7 +108,7 @@ func Run(core Core, opts Options) error {
 		select {
 		case <-sig:
 			log.Info("quitting on a signal received during start-up")
-			fyne.Do(a.Quit)
+			fyne.Do(quit(a))
 		default:
 		}
 	}()
@@ -156,7 +156,7 @@ func newShell(a fyne.App, desk desktop.App, core Core, log *slog.Logger) *shell 
 	s := &shell{a: a, core: core, log: log, now: time.Now, first: true}
 	var onHide func()
 	if desk == nil {
-		onHide = a.Quit // nothing could bring the window back
+		onHide = quit(a) // nothing could bring the window back
 	}
 	s.settings = settings.NewWindow(a, core, onHide)
 	if desk != nil {
@@ -166,7 +166,7 @@ func newShell(a fyne.App, desk desktop.App, core Core, log *slog.Logger) *shell 
 			Resume:     core.Resume,
 			Settings:   s.settings.Show,
 			OpenFolder: s.openFolder,
-			Quit:       a.Quit,
+			Quit:       quit(a),
 		})
 		// Until the first snapshot arrives the tray says "not set up".
 		s.tray.Show(tray.Build(app.Status{}, s.now()))
@@ -228,6 +228,14 @@ func (s *shell) handle(st app.Status) {
 	if s.tray != nil {
 		s.tray.Show(tray.Build(st, s.now()))
 	}
+}
+
+// quit returns the func that ends the app: the driver's Quit, as Fyne's own
+// tray Quit and signal handler use. fyne.App.Quit closes every window first,
+// and glfw then crashes on a pointer event still queued for a closed window
+// (fyne 2.7 processMouseMoved calls SetInputMode on a nil view).
+func quit(a fyne.App) func() {
+	return func() { a.Driver().Quit() }
 }
 
 func (s *shell) openFolder(dir string) {
