@@ -59,7 +59,7 @@ func runGUI(args []string) int {
 		fmt.Fprintf(os.Stderr, "exocal: %s.\n", trimPkg(err))
 		return exitSetup
 	}
-	opts.Instance = in // Run releases it
+	opts.Instance = in                       // Run releases it
 	svc := newSyncService(opts.Secrets, log) // the sync engine, as app.Engine
 	opts.Engine = svc
 	core, err := app.New(opts)
