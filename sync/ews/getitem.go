@@ -15,7 +15,9 @@ const GetItemBatch = 10
 
 // calendarFields are the properties GetItem asks for: AllProperties would
 // leave out the recipients, the recurrence's occurrences and the time zone
-// definitions, so they are named one by one (types.xsd UnindexedFieldURIType).
+// definitions, so they are named one by one (types.xsd UnindexedFieldURIType),
+// and only those convertItem uses: every byte here is decoded 100,000 times
+// in a first sync of a big tenant.
 var calendarFields = []string{
 	"item:Subject",
 	"item:Body",
@@ -31,7 +33,6 @@ var calendarFields = []string{
 	"calendar:IsAllDayEvent",
 	"calendar:LegacyFreeBusyStatus",
 	"calendar:Location",
-	"calendar:IsMeeting",
 	"calendar:IsCancelled",
 	"calendar:CalendarItemType",
 	"calendar:Organizer",

@@ -300,6 +300,13 @@ func (s *xscan) procInst() error {
 // become \n), as encoding/xml does. The result may alias s.b or a part of
 // s.tmp that stays unchanged until s.tmp is reset.
 func (s *xscan) decode(raw []byte, cdata bool) ([]byte, error) {
+	i := 0
+	for i < len(raw) && plainText[raw[i]] {
+		i++
+	}
+	if i == len(raw) {
+		return raw, nil // the usual case: ASCII without markup or line ends to rewrite
+	}
 	plain := true
 	for _, c := range raw {
 		if c < 0x20 {
@@ -371,6 +378,15 @@ func (s *xscan) decode(raw []byte, cdata bool) ([]byte, error) {
 	s.tmp = out
 	return out[start:], nil
 }
+
+// plainText marks the bytes decode passes through unchecked.
+var plainText = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '&' && c != '>'
+	}
+	t['\t'], t['\n'] = true, true
+	return t
+}()
 
 // charRef decodes the body of a character reference ("#65", "#x41") that
 // names a character XML allows.
