@@ -95,21 +95,15 @@ func Run(core Core, opts Options) error {
 	}
 
 	// Fyne catches SIGINT/SIGTERM itself, but only from a goroutine that
-	// may not have run yet when the window appears; a signal then would kill
-	// the process without cleanup. Catch it here until Fyne has started,
-	// and quit only once it has (quitting during start-up crashes glfw).
+	// may not have run yet when the window appears (a signal then would
+	// kill the process without cleanup), and without the watchdog of quit.
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	started := make(chan struct{})
-	a.Lifecycle().SetOnStarted(func() { close(started) })
+	defer signal.Stop(sig)
 	go func() {
-		<-started
-		signal.Stop(sig)
-		select {
-		case <-sig:
-			log.Info("quitting on a signal received during start-up")
-			fyne.Do(quit(a))
-		default:
+		if _, ok := <-sig; ok {
+			log.Info("quitting on a signal")
+			fyne.Do(quit(a, log))
 		}
 	}()
 
@@ -156,7 +150,7 @@ func newShell(a fyne.App, desk desktop.App, core Core, log *slog.Logger) *shell 
 	s := &shell{a: a, core: core, log: log, now: time.Now, first: true}
 	var onHide func()
 	if desk == nil {
-		onHide = quit(a) // nothing could bring the window back
+		onHide = quit(a, log) // nothing could bring the window back
 	}
 	s.settings = settings.NewWindow(a, core, onHide)
 	if desk != nil {
@@ -166,7 +160,7 @@ func newShell(a fyne.App, desk desktop.App, core Core, log *slog.Logger) *shell 
 			Resume:     core.Resume,
 			Settings:   s.settings.Show,
 			OpenFolder: s.openFolder,
-			Quit:       quit(a),
+			Quit:       quit(a, log),
 		})
 		// Until the first snapshot arrives the tray says "not set up".
 		s.tray.Show(tray.Build(app.Status{}, s.now()))
@@ -230,12 +224,25 @@ func (s *shell) handle(st app.Status) {
 	}
 }
 
+// quitGrace is how long quitting may take before the watchdog ends the process.
+const quitGrace = 5 * time.Second
+
 // quit returns the func that ends the app: the driver's Quit, as Fyne's own
-// tray Quit and signal handler use. fyne.App.Quit closes every window first,
-// and glfw then crashes on a pointer event still queued for a closed window
-// (fyne 2.7 processMouseMoved calls SetInputMode on a nil view).
-func quit(a fyne.App) func() {
-	return func() { a.Driver().Quit() }
+// tray Quit and signal handler use. (fyne.App.Quit closes every window
+// first, and glfw then crashes on a pointer event still queued for a
+// closed window: fyne 2.7 processMouseMoved calls SetInputMode on a nil
+// view.) A watchdog ends the process if Fyne's shutdown hangs, as fyne 2.7.1
+// can when a lifecycle event races the draining of its main-thread queue
+// (Lifecycle.WaitForEvents then waits forever); settings are saved
+// atomically and a dead instance's socket is taken over by the next start.
+func quit(a fyne.App, log *slog.Logger) func() {
+	return func() {
+		time.AfterFunc(quitGrace, func() {
+			log.Error("the GUI toolkit did not finish quitting; ending the process", "after", quitGrace)
+			os.Exit(0)
+		})
+		a.Driver().Quit()
+	}
 }
 
 func (s *shell) openFolder(dir string) {
