@@ -37,6 +37,11 @@ type Settings struct {
 	Privacy          string   `json:"privacy"` // "full" or "free-busy"
 	AuthorityHost    string   `json:"authority_host"`
 	EWSURL           string   `json:"ews_url"` // set: skip autodiscover
+	// SecretExpires is the client secret's expiry date as Entra shows it
+	// (YYYY-MM-DD), noted by the user; "" = unknown. The tray warns
+	// check.ExpiryNoticeDays before it; a date in the past is valid (and
+	// warns). It is a date, not the secret.
+	SecretExpires string `json:"secret_expires"`
 }
 
 // Values of the enumerated settings.
@@ -134,6 +139,30 @@ func (s Settings) EffectiveMailboxes() []string {
 		return []string{u}
 	}
 	return nil
+}
+
+// SecretExpiry parses SecretExpires: the zero time when it is empty or not
+// a date (Validate names the latter). The date is midnight UTC at the start
+// of that day.
+func (s Settings) SecretExpiry() time.Time {
+	t, err := ParseDate(s.SecretExpires)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+// ParseDate reads a YYYY-MM-DD date ("" gives the zero time and no error).
+func ParseDate(v string) (time.Time, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.DateOnly, v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("config: %q is not a date in the form YYYY-MM-DD: %w", v, err)
+	}
+	return t, nil
 }
 
 // EffectiveAutodiscoverURL returns AutodiscoverURL or the default.

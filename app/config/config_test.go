@@ -383,6 +383,10 @@ func TestSet(t *testing.T) {
 		{"privacy", "free-busy", func(s Settings) bool { return s.Privacy == PrivacyFreeBusy }},
 		{"autodiscover_url", "", func(s Settings) bool { return s.AutodiscoverURL == "" }},
 		{"ews_url", "http://127.0.0.1:1234/EWS/Exchange.asmx", func(s Settings) bool { return s.EWSURL != "" }},
+		{"secret_expires", "2027-06-30", func(s Settings) bool { return s.SecretExpires == "2027-06-30" }},
+		// An expired date is valid input: the check and the tray warn about it.
+		{"secret_expires", " 2020-01-31 ", func(s Settings) bool { return s.SecretExpires == "2020-01-31" }},
+		{"secret_expires", "", func(s Settings) bool { return s.SecretExpires == "" }},
 	}
 	for _, tt := range tests {
 		s := good(t)
@@ -408,6 +412,10 @@ func TestSetRejectsAndKeeps(t *testing.T) {
 		{"authority_host", "http://login.contoso.com"},
 		{"sync_type", "foo"},
 		{"tenant_id", "3f2504e0-4f89-11d3-9a0c-0305e82c3301"},
+		{"secret_expires", "30/06/2027"},
+		{"secret_expires", "2027-13-01"},
+		{"secret_expires", "2027-02-30"},
+		{"secret_expires", "next year"},
 	}
 	for _, tt := range tests {
 		s := good(t)
@@ -470,5 +478,24 @@ func TestEffectiveMailboxes(t *testing.T) {
 	s.Mailboxes = []string{"room@contoso.com"}
 	if got := s.EffectiveMailboxes(); !reflect.DeepEqual(got, []string{"room@contoso.com"}) {
 		t.Errorf("got %v, want the list", got)
+	}
+}
+
+func TestSecretExpiry(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in   string
+		want time.Time
+	}{
+		{"", time.Time{}},
+		{"2027-06-30", time.Date(2027, 6, 30, 0, 0, 0, 0, time.UTC)},
+		{"2020-01-31", time.Date(2020, 1, 31, 0, 0, 0, 0, time.UTC)},
+		{"garbage", time.Time{}},
+	}
+	for _, tt := range tests {
+		s := Settings{SecretExpires: tt.in}
+		if got := s.SecretExpiry(); !got.Equal(tt.want) {
+			t.Errorf("SecretExpiry(%q): got %v, want %v", tt.in, got, tt.want)
+		}
 	}
 }

@@ -178,6 +178,7 @@ var setters = map[string]func(s *Settings, v string) *FieldError{
 	"privacy":        func(s *Settings, v string) *FieldError { s.Privacy = v; return nil },
 	"authority_host": func(s *Settings, v string) *FieldError { s.AuthorityHost = v; return nil },
 	"ews_url":        func(s *Settings, v string) *FieldError { s.EWSURL = v; return nil },
+	"secret_expires": func(s *Settings, v string) *FieldError { s.SecretExpires = strings.TrimSpace(v); return nil },
 }
 
 func setInt(dst *int, key, v string) *FieldError {

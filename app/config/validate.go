@@ -78,7 +78,7 @@ var Labels = map[string]string{
 	"client_secret":                    "Client Secret",
 	"max_subscriptions_per_connection": "Max subscriptions per connection",
 	"ews_debug":                        "EWS protocol debugging",
-	"mailboxes":                        "Mailboxes",
+	"mailboxes":                        "Mailboxes to sync",
 	"export_dir":                       "Export folder",
 	"window_past_days":                 "Sync window (days back)",
 	"window_future_days":               "Sync window (days ahead)",
@@ -86,6 +86,7 @@ var Labels = map[string]string{
 	"privacy":                          "Privacy",
 	"authority_host":                   "Authority host",
 	"ews_url":                          "EWS URL",
+	"secret_expires":                   "Client secret expires on",
 }
 
 func fieldErr(key, format string, args ...any) *FieldError {
@@ -215,6 +216,14 @@ var validators = []struct {
 		}
 		if msg := checkURL(s.EWSURL); msg != "" {
 			return fieldErr("ews_url", "%s Leave it empty to find the EWS URL by autodiscover.", msg)
+		}
+		return nil
+	}},
+	{"secret_expires", func(s Settings) *FieldError {
+		// A date in the past is valid: the secret has expired, and the
+		// check and the tray say so.
+		if _, err := ParseDate(s.SecretExpires); err != nil {
+			return fieldErr("secret_expires", "%q is not a date; enter it as YYYY-MM-DD (the Expires column in Entra > Certificates & secrets), e.g. 2027-06-30, or leave it empty.", s.SecretExpires)
 		}
 		return nil
 	}},
