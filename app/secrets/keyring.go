@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -32,6 +34,9 @@ const DefaultTimeout = 5 * time.Second
 type Keyring struct {
 	Service string        // KeyringService when empty
 	Timeout time.Duration // DefaultTimeout when zero
+	// Getenv reads DBUS_SESSION_BUS_ADDRESS and XDG_RUNTIME_DIR to tell
+	// whether there is a session bus at all; os.Getenv when nil.
+	Getenv func(string) string
 }
 
 // NewKeyring returns a Keyring with the defaults.
@@ -85,6 +90,11 @@ func (k *Keyring) do(ctx context.Context, op string, fn func() error) error {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
+	if !k.sessionBus() {
+		// Without a bus, godbus would run dbus-launch, which starts a
+		// dbus-daemon that outlives ExoCal; say "no session bus" instead.
+		return &KeyringError{Reason: ReasonNoSessionBus, Op: op, Err: errNoBusAddress}
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	done := make(chan error, 1)
@@ -98,6 +108,32 @@ func (k *Keyring) do(ctx context.Context, op string, fn func() error) error {
 		}
 		return fmt.Errorf("secrets: keyring %s: %w", op, ctx.Err())
 	}
+}
+
+var errNoBusAddress = errors.New("DBUS_SESSION_BUS_ADDRESS is not set and there is no $XDG_RUNTIME_DIR/bus socket")
+
+// sessionBus reports whether a D-Bus session bus can be found the way
+// godbus finds one without autolaunching: DBUS_SESSION_BUS_ADDRESS, or the
+// socket $XDG_RUNTIME_DIR/bus. Outside Linux and the BSDs go-keyring uses
+// no D-Bus, so there is always "a bus".
+func (k *Keyring) sessionBus() bool {
+	switch runtime.GOOS {
+	case "darwin", "windows", "ios", "android":
+		return true
+	}
+	getenv := k.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	if getenv("DBUS_SESSION_BUS_ADDRESS") != "" {
+		return true
+	}
+	dir := getenv("XDG_RUNTIME_DIR")
+	if dir == "" {
+		return false
+	}
+	fi, err := os.Stat(filepath.Join(dir, "bus"))
+	return err == nil && fi.Mode()&os.ModeSocket != 0
 }
 
 // Reason says why the keyring could not be used.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,87 @@ import (
 
 // The no-bus tests come first in this file: godbus caches a working session
 // bus connection for the whole process.
+
+// TestKeyringNoBusNeverAutolaunches: without DBUS_SESSION_BUS_ADDRESS and
+// without a $XDG_RUNTIME_DIR/bus socket, every call fails at once with "no
+// session bus" and go-keyring is never called, so godbus never runs
+// dbus-launch (which would leave a dbus-daemon behind). A fake dbus-launch
+// first in PATH records any attempt.
+func TestKeyringNoBusNeverAutolaunches(t *testing.T) {
+	bin := t.TempDir()
+	marker := filepath.Join(t.TempDir(), "launched")
+	script := "#!/bin/sh\ntouch " + marker + "\nexit 1\n"
+	if err := os.WriteFile(filepath.Join(bin, "dbus-launch"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	runtimeDir := t.TempDir()
+	// A plain file named bus is not a bus.
+	if err := os.WriteFile(filepath.Join(runtimeDir, "bus"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "")
+	t.Setenv("XDG_RUNTIME_DIR", runtimeDir)
+	k := &Keyring{Service: "exocal-test", Timeout: 5 * time.Second}
+	ops := map[string]func() error{
+		"get": func() error { _, err := k.Get(context.Background(), "p"); return err },
+		"set": func() error {
+			return k.Set(context.Background(), "p", Registration{TenantID: "t", ClientID: "c", ClientSecret: "hunter2"})
+		},
+		"delete": func() error { return k.Delete(context.Background(), "p") },
+	}
+	for op, call := range ops {
+		err := call()
+		var ke *KeyringError
+		if !errors.As(err, &ke) || ke.Reason != ReasonNoSessionBus || !errors.Is(err, ErrNoSecretService) {
+			t.Errorf("%s: got %v, want a *KeyringError with ReasonNoSessionBus", op, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%s: message leaks the secret: %q", op, err)
+		}
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Errorf("got dbus-launch run, want no autolaunch")
+	}
+}
+
+// TestSessionBusDetection: which environments count as having a session
+// bus; only then is go-keyring called.
+func TestSessionBusDetection(t *testing.T) {
+	t.Parallel()
+	withSocket := t.TempDir()
+	l, err := net.Listen("unix", filepath.Join(withSocket, "bus"))
+	if err != nil {
+		t.Skipf("no unix sockets here: %v", err)
+	}
+	defer l.Close()
+	withFile := t.TempDir()
+	if err := os.WriteFile(filepath.Join(withFile, "bus"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		env  map[string]string
+		want bool
+	}{
+		{"nothing", nil, false},
+		{"address set", map[string]string{"DBUS_SESSION_BUS_ADDRESS": "unix:path=/run/user/1000/bus"}, true},
+		{"runtime dir with bus socket", map[string]string{"XDG_RUNTIME_DIR": withSocket}, true},
+		{"runtime dir with a plain file", map[string]string{"XDG_RUNTIME_DIR": withFile}, false},
+		{"empty runtime dir", map[string]string{"XDG_RUNTIME_DIR": t.TempDir()}, false},
+	}
+	for _, tt := range tests {
+		called := false
+		k := &Keyring{Getenv: func(k string) string { return tt.env[k] }}
+		err := k.do(context.Background(), "read", func() error { called = true; return nil })
+		if called != tt.want {
+			t.Errorf("%s: go-keyring called: got %v, want %v", tt.name, called, tt.want)
+		}
+		if gotNoBus := errors.Is(err, ErrNoSecretService); gotNoBus == tt.want {
+			t.Errorf("%s: got error %v, want no-session-bus error %v", tt.name, err, !tt.want)
+		}
+	}
+}
 
 func TestKeyringNoSessionBus(t *testing.T) {
 	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
@@ -97,7 +179,7 @@ func TestKeyringNoSecretService(t *testing.T) {
 
 func TestKeyringTimeout(t *testing.T) {
 	t.Parallel()
-	k := &Keyring{Timeout: 10 * time.Millisecond}
+	k := &Keyring{Timeout: 10 * time.Millisecond, Getenv: func(string) string { return "unix:path=/nonexistent" }}
 	block := make(chan struct{})
 	defer close(block)
 	err := k.do(context.Background(), "read", func() error { <-block; return nil })
