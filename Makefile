@@ -12,7 +12,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 BIN     := $(CURDIR)/bin/exocal
 
-.PHONY: all build demo test test-unit test-race test-integration bench deps-build deps-test fmt vet clean
+.PHONY: all build demo test test-reset test-unit test-race test-integration bench deps-build deps-test fmt vet clean
 
 all: build
 
@@ -31,27 +31,36 @@ demo: build
 
 ## test: vet, unit tests, race tests, and the integration tests against real
 ## parts (gnome-keyring, Xvfb + D-Bus tray, exchangelib, icalendar, ical.js).
-test: deps-test build vet test-unit test-race test-integration
-	@echo "make test: all passed"
+test: deps-test build vet test-reset test-unit test-race test-integration
+	@$(REPORT) -total $(COUNTS)
+
+# Each go test run goes through testreport: package lines, failures in full,
+# skipped tests with their reason, and counts summed into the closing line.
+COUNTS := $(CURDIR)/bin/test-counts
+REPORT := $(CURDIR)/bin/testreport
+GOTEST := set -o pipefail; EXOCAL_BIN=$(BIN) EXOCAL_REQUIRE_TOOLS=1 go test -json $(GOTAGS) -count=1
+
+test-reset:
+	@mkdir -p bin && rm -f $(COUNTS)
+	go build -o $(REPORT) ./internal/testreport
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	go vet $(GOTAGS) ./...
 
 # Everything outside app/ and sync/ (those run under -race below).
-test-unit: build
-	EXOCAL_BIN=$(BIN) EXOCAL_REQUIRE_TOOLS=1 go test $(GOTAGS) -count=1 $$(go list $(GOTAGS) ./... | grep -v -e /app -e /sync/)
+test-unit: build test-reset
+	$(GOTEST) $$(go list $(GOTAGS) ./... | grep -v -e /app -e /sync/) | $(REPORT) -add $(COUNTS)
 
-test-race: build test/ics/node_modules
-	EXOCAL_BIN=$(BIN) EXOCAL_REQUIRE_TOOLS=1 go test $(GOTAGS) -race -count=1 -timeout 20m ./app/... ./sync/...
+test-race: build test-reset test/ics/node_modules
+	$(GOTEST) -race -timeout 20m ./app/... ./sync/... | $(REPORT) -add $(COUNTS)
 
 test/ics/node_modules: test/ics/package-lock.json
 	cd test/ics && npm ci --no-audit --no-fund --loglevel=error
 
-test-integration: build
-	.ci/keyring-session.sh env EXOCAL_REAL_KEYRING=1 EXOCAL_REQUIRE_TOOLS=1 \
-		go test $(GOTAGS) -count=1 -run 'RealKeyring' -v . ./app/... ./ui/...
-	.ci/gui-test.sh $(BIN)
+test-integration: build test-reset
+	.ci/keyring-session.sh env EXOCAL_REAL_KEYRING=1 bash -c "$(GOTEST) -run 'RealKeyring' . ./app/secrets ./ui/settings | $(REPORT) -add $(COUNTS)"
+	.ci/gui-test.sh $(BIN) && echo "1 0 0" >> $(COUNTS)
 
 ## bench: the benchmarks behind docs/PERFORMANCE.md.
 bench: build
