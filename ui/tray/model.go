@@ -9,6 +9,7 @@ package tray
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/exocal/exocal/app"
@@ -25,6 +26,7 @@ const (
 	ActOpenFolder
 	ActSettings
 	ActQuit
+	ActShowStatus
 )
 
 // Item is one tray menu entry. A zero Label means a separator.
@@ -53,9 +55,13 @@ const (
 	LabelResume     = "Resume"
 	LabelOpenFolder = "Open export folder"
 	LabelSettings   = "Settings…"
+	LabelShowStatus = "Show status…"
 	LabelQuit       = "Quit"
 	LabelNotSetUp   = "Not set up — open Settings"
 	LabelPaused     = "Paused"
+	// OpenSettingsToFix ends the first line when the reason has a fix
+	// (app.Status.Err's second line, `exocal check`'s words).
+	OpenSettingsToFix = " — open Settings to fix"
 )
 
 // maxLabel keeps long error sentences from making the menu screen-wide.
@@ -68,7 +74,8 @@ func Build(st app.Status, now time.Time) Model {
 
 	head := Item{Label: Headline(st, now)}
 	// The first line is actionable when the user has to act (tailscale style).
-	if st.State == app.StateNotConfigured || st.State == app.StateError {
+	if st.State == app.StateNotConfigured || st.State == app.StateError ||
+		(st.State == app.StateWarning && st.Err != "") {
 		head.Enabled, head.Action = true, ActSettings
 	}
 	items := []Item{head}
@@ -78,7 +85,8 @@ func Build(st app.Status, now time.Time) Model {
 		if m.Err == "" {
 			continue
 		}
-		problems = append(problems, Item{Label: clip(m.Address + ": " + m.Err), Enabled: true})
+		finding, _ := split(m.Err)
+		problems = append(problems, Item{Label: clip(m.Address + ": " + finding), Enabled: true})
 	}
 	if len(problems) > 0 {
 		items = append(items, Item{Label: LabelProblems, Enabled: true, Children: problems})
@@ -94,6 +102,7 @@ func Build(st app.Status, now time.Time) Model {
 		pause,
 		Item{Label: LabelOpenFolder, Enabled: st.ExportDir != "", Action: ActOpenFolder},
 		Item{},
+		Item{Label: LabelShowStatus, Enabled: true, Action: ActShowStatus},
 		Item{Label: LabelSettings, Enabled: true, Action: ActSettings},
 		Item{Label: LabelQuit, Enabled: true, Action: ActQuit},
 	)
@@ -116,10 +125,10 @@ func Headline(st app.Status, now time.Time) string {
 		if st.Err == "" {
 			return "Error: open Settings to check the setup"
 		}
-		return clip("Error: " + st.Err)
+		return reason("Error: ", st.Err)
 	case app.StateWarning:
 		if st.Err != "" {
-			return clip("Warning: " + st.Err)
+			return reason("Warning: ", st.Err)
 		}
 		bad := 0
 		for _, m := range st.Mailboxes {
@@ -139,7 +148,32 @@ func Headline(st app.Status, now time.Time) string {
 	return "Unknown state: " + st.State.String()
 }
 
-// ago says how long ago d was, in the coarse words a tray line needs.
+// reason is the first line for an error or warning. err is one sentence,
+// or a finding and its fix on two lines (as `exocal check` words them):
+// then the line is the finding alone, ending in OpenSettingsToFix (kept
+// when the finding is clipped), and the status window shows the fix.
+func reason(prefix, err string) string {
+	finding, fix := split(err)
+	if fix == "" {
+		return clip(prefix + finding)
+	}
+	finding = strings.TrimSuffix(finding, ".")
+	r := []rune(finding)
+	if room := maxLabel - len([]rune(OpenSettingsToFix)); len(r) > room {
+		finding = string(r[:room-1]) + "…"
+	}
+	return finding + OpenSettingsToFix
+}
+
+// split cuts an Err into its first line and the rest (the fix).
+func split(err string) (finding, fix string) {
+	finding, fix, _ = strings.Cut(err, "\n")
+	return strings.TrimSpace(finding), strings.TrimSpace(fix)
+}
+
+// Ago says how long ago d was, in the coarse words a tray line needs.
+func Ago(d time.Duration) string { return ago(d) }
+
 func ago(d time.Duration) string {
 	switch {
 	case d < time.Minute:

@@ -13,8 +13,8 @@ import (
 // Actions are what the menu items run; Fyne calls them on its main goroutine.
 // A nil func leaves its item without an action.
 type Actions struct {
-	SyncNow, Pause, Resume, Settings func()
-	OpenFolder                       func(dir string)
+	SyncNow, Pause, Resume, Settings, ShowStatus func()
+	OpenFolder                                   func(dir string)
 	// Quit must be set: Fyne fills in a nil Quit action only after the
 	// systray has copied the nil (fyne 2.7 refreshSystray), so it would do nothing.
 	Quit func()
@@ -72,6 +72,8 @@ func action(a Action, dir string, act Actions) func() {
 		return act.Resume
 	case ActSettings:
 		return act.Settings
+	case ActShowStatus:
+		return act.ShowStatus
 	case ActQuit:
 		return act.Quit
 	case ActOpenFolder:

@@ -39,18 +39,19 @@ func TestMenuActions(t *testing.T) {
 		Pause:      func() { got = append(got, "pause") },
 		Resume:     func() { got = append(got, "resume") },
 		Settings:   func() { got = append(got, "settings") },
+		ShowStatus: func() { got = append(got, "status") },
 		OpenFolder: func(dir string) { got = append(got, "open "+dir) },
 		Quit:       func() { got = append(got, "quit") },
 	}
 	m := Menu(Build(app.Status{State: app.StateIdle, ExportDir: "/srv/ics"}, now), act)
-	for _, l := range []string{LabelSyncNow, LabelPause, LabelOpenFolder, LabelSettings, LabelQuit} {
+	for _, l := range []string{LabelSyncNow, LabelPause, LabelOpenFolder, LabelShowStatus, LabelSettings, LabelQuit} {
 		it := find(m, l)
 		if it == nil || it.Action == nil {
 			t.Fatalf("item %q: got no action, want one", l)
 		}
 		it.Action()
 	}
-	want := "sync,pause,open /srv/ics,settings,quit"
+	want := "sync,pause,open /srv/ics,status,settings,quit"
 	if s := join(got); s != want {
 		t.Errorf("got %q, want %q", s, want)
 	}

@@ -1,0 +1,84 @@
+// Package status is ExoCal's status window: the tray's first line, one row
+// per mailbox and the tray's actions as buttons. Desktops without a tray
+// host (GNOME, a bare X server) show it instead of the tray; `exocal demo`
+// always shows it.
+//
+// As in ui/tray, Build computes a pure model from one app.Status snapshot,
+// so the words are tested without Fyne; Window draws the model.
+package status
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/exocal/exocal/app"
+	"github.com/exocal/exocal/ui/tray"
+)
+
+// Row is one mailbox line.
+type Row struct {
+	Address string
+	State   string // "OK", "Syncing", "Error", …
+	Items   string // "30 items"
+	Synced  string // "synced 2 min ago", "not synced yet"
+	Err     string // the whole sentence with its fix; empty when fine
+	Failing bool
+}
+
+// Model is what the window shows for one snapshot.
+type Model struct {
+	Icon       app.State
+	Headline   string // the tray's first line
+	Detail     string // the rest of the reason: the fix (app.Status.Err after its first line)
+	Rows       []Row
+	Configured bool
+	Paused     bool
+	ExportDir  string
+}
+
+// Build computes the window's model for st as seen at now.
+func Build(st app.Status, now time.Time) Model {
+	m := Model{
+		Icon: st.State, Headline: tray.Headline(st, now),
+		Configured: st.State != app.StateNotConfigured, Paused: st.State == app.StatePaused,
+		ExportDir: st.ExportDir,
+	}
+	if _, rest, ok := strings.Cut(st.Err, "\n"); ok {
+		m.Detail = strings.TrimSpace(rest)
+	}
+	for _, mb := range st.Mailboxes {
+		r := Row{Address: mb.Address, State: stateWord(mb.State), Items: fmt.Sprintf("%d %s", mb.Items, plural(mb.Items, "item", "items")),
+			Synced: "not synced yet", Err: strings.Join(strings.Fields(mb.Err), " "), Failing: mb.Err != ""}
+		if !mb.LastSync.IsZero() {
+			r.Synced = "synced " + tray.Ago(now.Sub(mb.LastSync))
+		}
+		m.Rows = append(m.Rows, r)
+	}
+	return m
+}
+
+func stateWord(s app.State) string {
+	switch s {
+	case app.StateNotConfigured:
+		return "Not set up"
+	case app.StateIdle:
+		return "OK"
+	case app.StateSyncing:
+		return "Syncing"
+	case app.StateWarning:
+		return "Warning"
+	case app.StateError:
+		return "Error"
+	case app.StatePaused:
+		return "Paused"
+	}
+	return s.String()
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
