@@ -223,6 +223,65 @@ func (r *run) hop(op, kind, from, to string) error {
 	return nil
 }
 
+// follow applies the redirect rules to to (checkTarget) and records the
+// hop from from.
+func (r *run) follow(op, kind, from, to string, withToken bool) error {
+	if _, err := r.checkTarget(op, from, to, withToken); err != nil {
+		return err
+	}
+	return r.hop(op, kind, from, to)
+}
+
+// visit marks the pair endpoint and user as asked, and refuses a pair asked
+// before (a redirect loop).
+func (r *run) visit(op string, visited map[string]bool, endpoint, user string) error {
+	key := strings.ToLower(endpoint + "|" + user)
+	if visited[key] {
+		return &RedirectError{Op: op, From: endpoint, To: endpoint + " for " + user, Reason: ReasonLoop, Hops: len(r.hops)}
+	}
+	visited[key] = true
+	return nil
+}
+
+// redirectUser follows a redirect to another address (SOAP RedirectAddress,
+// POX redirectAddr); kind is also the error code when target is no address.
+func (r *run) redirectUser(op, kind, endpoint, user, target string) error {
+	if !strings.Contains(target, "@") {
+		return &Error{Op: op, URL: endpoint, Code: kind, Message: "redirect without a target address"}
+	}
+	return r.hop(op, kind, user, target)
+}
+
+// redirectURL follows a redirect to another autodiscover server (SOAP
+// RedirectUrl, POX redirectUrl) and returns the endpoint that endpointOf
+// makes of raw.
+func (r *run) redirectURL(op, kind, endpoint, raw string, endpointOf func(string) (string, error)) (string, error) {
+	target, err := endpointOf(raw)
+	if err != nil || raw == "" {
+		return "", &RedirectError{Op: op, From: endpoint, To: raw, Reason: ReasonBadURL, Hops: len(r.hops)}
+	}
+	if err := r.follow(op, kind, endpoint, target, true); err != nil {
+		return "", err
+	}
+	return target, nil
+}
+
+// settingsResult picks the EWS URL of a settings answer per Request.Server,
+// holds it to the token rule and builds the Result; missing is the message
+// when neither URL was published.
+func (r *run) settingsResult(op, endpoint string, status int, user, external, internal, missing string) (Result, error) {
+	ews, which := pickEWS(r.req.Server, external, internal)
+	if ews == "" {
+		return Result{}, &Error{Op: op, URL: endpoint, HTTPStatus: status, Code: "NoEwsUrl", Message: missing}
+	}
+	checked, err := r.checkEWS(op, endpoint, ews)
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Method: op, EWSURL: checked, Server: which, ExternalEWSURL: external,
+		InternalEWSURL: internal, User: user, Endpoint: endpoint, Hops: r.hops}, nil
+}
+
 // checkTarget applies the redirect rules to a URL the next request goes
 // to: https (http only on loopback) and, when it will carry the token, an
 // allowed host.

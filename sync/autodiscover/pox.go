@@ -124,21 +124,16 @@ func (r *run) pox(ctx context.Context, server string) (Result, error) {
 	h.Set("Content-Type", "text/xml; charset=utf-8")
 	h.Set("Accept", "text/xml")
 	for {
-		key := strings.ToLower(endpoint + "|" + user)
-		if visited[key] {
-			return Result{}, &RedirectError{Op: MethodPOX, From: endpoint, To: endpoint + " for " + user, Reason: ReasonLoop, Hops: len(r.hops)}
+		if err := r.visit(MethodPOX, visited, endpoint, user); err != nil {
+			return Result{}, err
 		}
-		visited[key] = true
 		h.Set("X-AnchorMailbox", user)
 		resp, err := r.do(ctx, MethodPOX, http.MethodPost, endpoint, buildPOXRequest(user), h)
 		if err != nil {
 			return Result{}, err
 		}
 		if resp.location != "" {
-			if _, err := r.checkTarget(MethodPOX, endpoint, resp.location, true); err != nil {
-				return Result{}, err
-			}
-			if err := r.hop(MethodPOX, "http", endpoint, resp.location); err != nil {
+			if err := r.follow(MethodPOX, "http", endpoint, resp.location, true); err != nil {
 				return Result{}, err
 			}
 			endpoint = resp.location
@@ -156,36 +151,17 @@ func (r *run) pox(ctx context.Context, server string) (Result, error) {
 		}
 		switch strings.ToLower(rep.action) {
 		case "settings":
-			ews, which := pickEWS(r.req.Server, rep.external, rep.internal)
-			if ews == "" {
-				return Result{}, &Error{Op: MethodPOX, URL: endpoint, HTTPStatus: resp.status, Code: "NoEwsUrl", Message: "no EXCH or EXPR protocol with an EWS URL"}
-			}
-			checked, err := r.checkEWS(MethodPOX, endpoint, ews)
-			if err != nil {
-				return Result{}, err
-			}
-			return Result{Method: MethodPOX, EWSURL: checked, Server: which, ExternalEWSURL: rep.external,
-				InternalEWSURL: rep.internal, User: user, Endpoint: endpoint, Hops: r.hops}, nil
+			return r.settingsResult(MethodPOX, endpoint, resp.status, user, rep.external, rep.internal,
+				"no EXCH or EXPR protocol with an EWS URL")
 		case "redirectaddr":
-			if !strings.Contains(rep.redirect, "@") {
-				return Result{}, &Error{Op: MethodPOX, URL: endpoint, Code: "redirectAddr", Message: "redirect without a target address"}
-			}
-			if err := r.hop(MethodPOX, "redirectAddr", user, rep.redirect); err != nil {
+			if err := r.redirectUser(MethodPOX, "redirectAddr", endpoint, user, rep.redirect); err != nil {
 				return Result{}, err
 			}
 			user = rep.redirect
 		case "redirecturl":
-			target, err := poxEndpoint(rep.redirect)
-			if err != nil || rep.redirect == "" {
-				return Result{}, &RedirectError{Op: MethodPOX, From: endpoint, To: rep.redirect, Reason: ReasonBadURL, Hops: len(r.hops)}
-			}
-			if _, err := r.checkTarget(MethodPOX, endpoint, target, true); err != nil {
+			if endpoint, err = r.redirectURL(MethodPOX, "redirectUrl", endpoint, rep.redirect, poxEndpoint); err != nil {
 				return Result{}, err
 			}
-			if err := r.hop(MethodPOX, "redirectUrl", endpoint, target); err != nil {
-				return Result{}, err
-			}
-			endpoint = target
 		default:
 			return Result{}, &Error{Op: MethodPOX, URL: endpoint, HTTPStatus: resp.status, Code: "UnexpectedAction", Message: "Action " + rep.action}
 		}

@@ -179,11 +179,9 @@ func (r *run) soap(ctx context.Context) (Result, error) {
 	user := r.req.User
 	visited := map[string]bool{}
 	for {
-		key := strings.ToLower(endpoint + "|" + user)
-		if visited[key] {
-			return Result{}, &RedirectError{Op: MethodSOAP, From: endpoint, To: endpoint + " for " + user, Reason: ReasonLoop, Hops: len(r.hops)}
+		if err := r.visit(MethodSOAP, visited, endpoint, user); err != nil {
+			return Result{}, err
 		}
-		visited[key] = true
 		h := http.Header{}
 		h.Set("Content-Type", "text/xml; charset=utf-8")
 		h.Set("Accept", "text/xml")
@@ -194,10 +192,7 @@ func (r *run) soap(ctx context.Context) (Result, error) {
 			return Result{}, err
 		}
 		if resp.location != "" {
-			if _, err := r.checkTarget(MethodSOAP, endpoint, resp.location, true); err != nil {
-				return Result{}, err
-			}
-			if err := r.hop(MethodSOAP, "http", endpoint, resp.location); err != nil {
+			if err := r.follow(MethodSOAP, "http", endpoint, resp.location, true); err != nil {
 				return Result{}, err
 			}
 			endpoint = resp.location
@@ -216,41 +211,23 @@ func (r *run) soap(ctx context.Context) (Result, error) {
 		}
 		switch rep.code {
 		case "NoError", "":
-			ext, in := rep.settings["ExternalEwsUrl"], rep.settings["InternalEwsUrl"]
-			ews, which := pickEWS(r.req.Server, ext, in)
-			if ews == "" {
-				return Result{}, &Error{Op: MethodSOAP, URL: endpoint, HTTPStatus: resp.status, Code: "NoEwsUrl", Message: "autodiscover returned neither ExternalEwsUrl nor InternalEwsUrl"}
-			}
-			checked, err := r.checkEWS(MethodSOAP, endpoint, ews)
+			res, err := r.settingsResult(MethodSOAP, endpoint, resp.status, user,
+				rep.settings["ExternalEwsUrl"], rep.settings["InternalEwsUrl"],
+				"autodiscover returned neither ExternalEwsUrl nor InternalEwsUrl")
 			if err != nil {
 				return Result{}, err
 			}
-			return Result{
-				Method: MethodSOAP, EWSURL: checked, Server: which,
-				ExternalEWSURL: ext, InternalEWSURL: in,
-				GroupingInformation: rep.settings["GroupingInformation"],
-				User:                user, Endpoint: endpoint, Hops: r.hops,
-			}, nil
+			res.GroupingInformation = rep.settings["GroupingInformation"]
+			return res, nil
 		case "RedirectAddress":
-			if rep.redirectTarget == "" || !strings.Contains(rep.redirectTarget, "@") {
-				return Result{}, &Error{Op: MethodSOAP, URL: endpoint, Code: rep.code, Message: "redirect without a target address"}
-			}
-			if err := r.hop(MethodSOAP, "RedirectAddress", user, rep.redirectTarget); err != nil {
+			if err := r.redirectUser(MethodSOAP, "RedirectAddress", endpoint, user, rep.redirectTarget); err != nil {
 				return Result{}, err
 			}
 			user = rep.redirectTarget
 		case "RedirectUrl":
-			target, err := soapEndpoint(rep.redirectTarget)
-			if err != nil || rep.redirectTarget == "" {
-				return Result{}, &RedirectError{Op: MethodSOAP, From: endpoint, To: rep.redirectTarget, Reason: ReasonBadURL, Hops: len(r.hops)}
-			}
-			if _, err := r.checkTarget(MethodSOAP, endpoint, target, true); err != nil {
+			if endpoint, err = r.redirectURL(MethodSOAP, "RedirectUrl", endpoint, rep.redirectTarget, soapEndpoint); err != nil {
 				return Result{}, err
 			}
-			if err := r.hop(MethodSOAP, "RedirectUrl", endpoint, target); err != nil {
-				return Result{}, err
-			}
-			endpoint = target
 		default:
 			return Result{}, &Error{Op: MethodSOAP, URL: endpoint, HTTPStatus: resp.status, Code: rep.code, Message: rep.message}
 		}

@@ -54,10 +54,7 @@ func (r *run) v2Lookup(ctx context.Context, protocol string) (string, error) {
 			return "", err
 		}
 		if resp.location != "" {
-			if _, err := r.checkTarget(MethodV2, target, resp.location, false); err != nil {
-				return "", err
-			}
-			if err := r.hop(MethodV2, "http", target, resp.location); err != nil {
+			if err := r.follow(MethodV2, "http", target, resp.location, false); err != nil {
 				return "", err
 			}
 			target = resp.location
