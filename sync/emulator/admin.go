@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -54,22 +55,15 @@ func (s *Server) handleAdmin(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case parts[0] == "truth" && r.Method == http.MethodGet:
 		now := s.now()
-		start, end := now.AddDate(0, -2, 0), now.AddDate(1, 1, 0)
-		if v := r.URL.Query().Get("start"); v != "" {
-			t, err := time.Parse(time.RFC3339, v)
-			if err != nil {
-				http.Error(w, "start: "+err.Error(), http.StatusBadRequest)
-				return
-			}
-			start = t
+		start, err := queryTime(r, "start", now.AddDate(0, -2, 0))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
 		}
-		if v := r.URL.Query().Get("end"); v != "" {
-			t, err := time.Parse(time.RFC3339, v)
-			if err != nil {
-				http.Error(w, "end: "+err.Error(), http.StatusBadRequest)
-				return
-			}
-			end = t
+		end, err := queryTime(r, "end", now.AddDate(1, 1, 0))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
 		}
 		writeJSON(w, http.StatusOK, s.t.Dump(start, end))
 	case parts[0] == "stats" && r.Method == http.MethodGet:
@@ -148,4 +142,18 @@ func (s *Server) handleAdmin(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.NotFound(w, r)
 	}
+}
+
+// queryTime reads the RFC 3339 query parameter name, def when it is absent;
+// the error text is "name: reason".
+func queryTime(r *http.Request, name string, def time.Time) (time.Time, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%s: %w", name, err)
+	}
+	return t, nil
 }

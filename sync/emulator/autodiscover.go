@@ -42,9 +42,7 @@ func (s *Server) displayName(mailbox string) string {
 func (s *Server) handleAutodiscoverSOAP(w http.ResponseWriter, r *http.Request) {
 	if s.hasMode(ModeAutodiscover401) {
 		// Security defaults: no legacy/SOAP autodiscover for this tenant.
-		w.Header().Set("WWW-Authenticate", `Bearer client_id="`+exoAppID+`", trusted_issuers="00000001-0000-0000-c000-000000000000@*", token_types="app_asserted_user_v1 service_asserted_app_v1", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", error="invalid_token"`)
-		w.Header().Set("Content-Length", "0")
-		w.WriteHeader(http.StatusUnauthorized)
+		writeUnauthorized(w, &tokenProblem{})
 		return
 	}
 	if r.Header.Get("Authorization") != "" {
@@ -143,31 +141,12 @@ func (s *Server) handleAutodiscoverPOX(w http.ResponseWriter, r *http.Request) {
 	b.WriteString(`<?xml version="1.0" encoding="utf-8"?>`)
 	b.open("Autodiscover", "xmlns", nsPOXResp)
 	if addr == "" {
-		// Sample 54: the error form.
-		b.open("Response", "xmlns", nsPOXResp)
-		b.open("Error", "Time", s.now().UTC().Format("15:04:05.0000000"), "Id", fmt.Sprint(hashString(s.guid())))
-		b.elem("ErrorCode", "600")
-		b.elem("Message", "Invalid Request")
-		b.WriteString("<DebugData/>")
-		b.close("Error")
-		b.close("Response")
-		b.close("Autodiscover")
-		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
-		w.Write(b.Bytes())
+		s.writePOXError(w, &b, "600", "Invalid Request")
 		return
 	}
 	mb, ok := s.mailbox(addr)
 	if !ok {
-		b.open("Response", "xmlns", nsPOXResp)
-		b.open("Error", "Time", s.now().UTC().Format("15:04:05.0000000"), "Id", fmt.Sprint(hashString(s.guid())))
-		b.elem("ErrorCode", "500")
-		b.elem("Message", "The email address can't be found.")
-		b.WriteString("<DebugData/>")
-		b.close("Error")
-		b.close("Response")
-		b.close("Autodiscover")
-		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
-		w.Write(b.Bytes())
+		s.writePOXError(w, &b, "500", "The email address can't be found.")
 		return
 	}
 	set := s.userSettings(r, mb)
@@ -201,6 +180,21 @@ func (s *Server) handleAutodiscoverPOX(w http.ResponseWriter, r *http.Request) {
 	b.elem("OOFUrl", set["ExternalEwsUrl"])
 	b.close("Protocol")
 	b.close("Account")
+	b.close("Response")
+	b.close("Autodiscover")
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	w.Write(b.Bytes())
+}
+
+// writePOXError finishes b, opened at <Autodiscover>, with the POX error
+// form of sample 54 and sends it.
+func (s *Server) writePOXError(w http.ResponseWriter, b *xw, code, message string) {
+	b.open("Response", "xmlns", nsPOXResp)
+	b.open("Error", "Time", s.now().UTC().Format("15:04:05.0000000"), "Id", fmt.Sprint(hashString(s.guid())))
+	b.elem("ErrorCode", code)
+	b.elem("Message", message)
+	b.WriteString("<DebugData/>")
+	b.close("Error")
 	b.close("Response")
 	b.close("Autodiscover")
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")

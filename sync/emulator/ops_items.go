@@ -68,6 +68,19 @@ func (s *Server) decodeSyncState(v string) (syncState, bool) {
 	}, true
 }
 
+// writeSyncError answers SyncFolderItems with an error as sample 07 does:
+// Error, empty SyncState, IncludesLastItemInRange true.
+func writeSyncError(w http.ResponseWriter, req *ewsReq, f Faults, hit bool, code, text string) {
+	const name = "SyncFolderItemsResponseMessage"
+	body := envelope(true, "SyncFolderItemsResponse", func(w *xw) {
+		errMessage(w, name, code, text)
+		w.empty("m:SyncState")
+		w.elem("m:IncludesLastItemInRange", "true")
+		w.close("m:" + name)
+	})
+	writeXML(w, req.r, body, f, hit)
+}
+
 func (s *Server) opSyncFolderItems(w http.ResponseWriter, req *ewsReq, f Faults, hit bool) {
 	op := req.op
 	maxStr := op.child(nsMessages, "MaxChangesReturned").text()
@@ -85,13 +98,7 @@ func (s *Server) opSyncFolderItems(w http.ResponseWriter, req *ewsReq, f Faults,
 	mb, ok := s.folderTarget(req, target)
 	const name = "SyncFolderItemsResponseMessage"
 	if !ok {
-		body := envelope(true, "SyncFolderItemsResponse", func(w *xw) {
-			errMessage(w, name, "ErrorSyncFolderNotFound", "The specified folder for synchronization could not be found.")
-			w.empty("m:SyncState")
-			w.elem("m:IncludesLastItemInRange", "true")
-			w.close("m:" + name)
-		})
-		writeXML(w, req.r, body, f, hit)
+		writeSyncError(w, req, f, hit, "ErrorSyncFolderNotFound", "The specified folder for synchronization could not be found.")
 		return
 	}
 	shape := parseShape(op.child(nsMessages, "ItemShape"), true)
@@ -105,14 +112,7 @@ func (s *Server) opSyncFolderItems(w http.ResponseWriter, req *ewsReq, f Faults,
 		st, valid = s.decodeSyncState(v)
 		_, head := s.t.Journal(mb, ^uint64(0))
 		if !valid || st.mailbox != hashString(mb) || st.seq > head {
-			// Sample 07: Error, empty SyncState, IncludesLastItemInRange true.
-			body := envelope(true, "SyncFolderItemsResponse", func(w *xw) {
-				errMessage(w, name, "ErrorInvalidSyncStateData", "Synchronization state data is corrupt or otherwise invalid.")
-				w.empty("m:SyncState")
-				w.elem("m:IncludesLastItemInRange", "true")
-				w.close("m:" + name)
-			})
-			writeXML(w, req.r, body, f, hit)
+			writeSyncError(w, req, f, hit, "ErrorInvalidSyncStateData", "Synchronization state data is corrupt or otherwise invalid.")
 			return
 		}
 	}

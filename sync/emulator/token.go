@@ -68,13 +68,24 @@ func (s *Server) writeAADError(w http.ResponseWriter, r *http.Request, status in
 	body.Description = strings.Replace(body.Description, " Trace ID: ", "\r\nTrace ID: ", 1)
 	body.Description = strings.Replace(body.Description, " Correlation ID: ", "\r\nCorrelation ID: ", 1)
 	body.Description = strings.Replace(body.Description, " Timestamp: ", "\r\nTimestamp: ", 1)
-	h := w.Header()
+	setNoStoreJSON(w.Header())
+	w.Header().Set("x-ms-request-id", trace)
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+// writeMissingParam answers like Entra for a request without parameter name
+// (AADSTS900144).
+func (s *Server) writeMissingParam(w http.ResponseWriter, r *http.Request, name string) {
+	s.writeAADError(w, r, http.StatusBadRequest, "invalid_request", 900144,
+		fmt.Sprintf("The request body must contain the following parameter: '%s'.", name))
+}
+
+// setNoStoreJSON sets the headers Entra sends on every token endpoint answer.
+func setNoStoreJSON(h http.Header) {
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "no-store, no-cache")
 	h.Set("Pragma", "no-cache")
-	h.Set("x-ms-request-id", trace)
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(body)
 }
 
 // handleToken serves POST /{tenant}/oauth2/v2.0/token.
@@ -86,8 +97,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, tenantSeg s
 		return
 	}
 	if err := r.ParseForm(); err != nil {
-		s.writeAADError(w, r, http.StatusBadRequest, "invalid_request", 900144,
-			"The request body must contain the following parameter: 'grant_type'.")
+		s.writeMissingParam(w, r, "grant_type")
 		return
 	}
 	s.stats.tokenRequests.Add(1)
@@ -98,8 +108,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, tenantSeg s
 	}
 	grant := r.PostForm.Get("grant_type")
 	if grant == "" {
-		s.writeAADError(w, r, http.StatusBadRequest, "invalid_request", 900144,
-			"The request body must contain the following parameter: 'grant_type'.")
+		s.writeMissingParam(w, r, "grant_type")
 		return
 	}
 	if grant != "client_credentials" {
@@ -109,8 +118,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, tenantSeg s
 	}
 	clientID := r.PostForm.Get("client_id")
 	if clientID == "" {
-		s.writeAADError(w, r, http.StatusBadRequest, "invalid_request", 900144,
-			"The request body must contain the following parameter: 'client_id'.")
+		s.writeMissingParam(w, r, "client_id")
 		return
 	}
 	if !strings.EqualFold(clientID, s.opts.ClientID) {
@@ -120,8 +128,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, tenantSeg s
 	}
 	scope := r.PostForm.Get("scope")
 	if scope == "" {
-		s.writeAADError(w, r, http.StatusBadRequest, "invalid_request", 900144,
-			"The request body must contain the following parameter: 'scope'.")
+		s.writeMissingParam(w, r, "scope")
 		return
 	}
 	if code, kind, msg := checkScope(scope, s.tenantName()); code != 0 {
@@ -145,8 +152,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, tenantSeg s
 		appidacr = "1"
 	case assertion != "":
 		if r.PostForm.Get("client_assertion_type") != assertionType {
-			s.writeAADError(w, r, http.StatusBadRequest, "invalid_request", 900144,
-				"The request body must contain the following parameter: 'client_assertion_type'.")
+			s.writeMissingParam(w, r, "client_assertion_type")
 			return
 		}
 		if status, kind, code, msg := s.checkAssertion(r, assertion); code != 0 {
@@ -161,10 +167,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, tenantSeg s
 	}
 	tok, exp := s.issueToken(appidacr)
 	secs := int(exp.Round(time.Second) / time.Second)
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Cache-Control", "no-store, no-cache")
-	h.Set("Pragma", "no-cache")
+	setNoStoreJSON(w.Header())
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"token_type":     "Bearer",
 		"expires_in":     secs,
