@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/exocal/exocal/app/check"
-	"github.com/exocal/exocal/app/config"
 	"github.com/exocal/exocal/app/secrets"
 )
 
@@ -66,12 +65,7 @@ func checkMain(ctx context.Context, args []string, stdout, stderr io.Writer, sto
 		}
 		in.SecretExpires = t
 	}
-	path, err := config.Path()
-	if err == nil {
-		in.SettingsPath = path
-		in.Settings, err = config.Load(path)
-	}
-	in.SettingsErr = err
+	in.SettingsPath, in.Settings, in.SettingsErr = loadSettings()
 
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()

@@ -75,19 +75,44 @@ func parseNoFlags(name, usage string, args []string) (rest []string, code int, d
 	return fs.Args(), 0, false
 }
 
-func configPath(args []string) int {
-	rest, code, done := parseNoFlags("exocal config path", "Usage: exocal config path\n\nPrints where config.json lives ($XDG_CONFIG_HOME/exocal/config.json).\n", args)
+// parseNoArgs is parseNoFlags for a subcommand that takes no arguments at all.
+func parseNoArgs(name, usage string, args []string) (code int, done bool) {
+	rest, code, done := parseNoFlags(name, usage, args)
 	if done {
-		return code
+		return code, true
 	}
 	if len(rest) != 0 {
-		fmt.Fprintln(os.Stderr, "exocal config path: takes no arguments.")
-		return 2
+		fmt.Fprintf(os.Stderr, "%s: takes no arguments.\n", name)
+		return 2, true
+	}
+	return 0, false
+}
+
+// failSetup prints err as one sentence and returns the exit code of a
+// configuration error.
+func failSetup(err error) int {
+	fmt.Fprintf(os.Stderr, "exocal: %s.\n", cliSentence(err))
+	return exitSetup
+}
+
+// loadSettings loads config.json from its usual place; path is set once
+// the place is known, even when loading fails.
+func loadSettings() (path string, s config.Settings, err error) {
+	path, err = config.Path()
+	if err != nil {
+		return "", config.Settings{}, err
+	}
+	s, err = config.Load(path)
+	return path, s, err
+}
+
+func configPath(args []string) int {
+	if code, done := parseNoArgs("exocal config path", "Usage: exocal config path\n\nPrints where config.json lives ($XDG_CONFIG_HOME/exocal/config.json).\n", args); done {
+		return code
 	}
 	p, err := config.Path()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "exocal: %s.\n", cliSentence(err))
-		return 2
+		return failSetup(err)
 	}
 	fmt.Println(p)
 	return 0
@@ -103,23 +128,12 @@ type shown struct {
 }
 
 func configShow(args []string) int {
-	rest, code, done := parseNoFlags("exocal config show", "Usage: exocal config show\n\nPrints the settings as JSON, with the registration from the OS keyring\n(or the EXOCAL_* variables); the client secret is shown only as stored or missing.\n", args)
-	if done {
+	if code, done := parseNoArgs("exocal config show", "Usage: exocal config show\n\nPrints the settings as JSON, with the registration from the OS keyring\n(or the EXOCAL_* variables); the client secret is shown only as stored or missing.\n", args); done {
 		return code
 	}
-	if len(rest) != 0 {
-		fmt.Fprintln(os.Stderr, "exocal config show: takes no arguments.")
-		return 2
-	}
-	path, err := config.Path()
+	_, s, err := loadSettings()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "exocal: %s.\n", cliSentence(err))
-		return 2
-	}
-	s, err := config.Load(path)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "exocal: %s.\n", cliSentence(err))
-		return 2
+		return failSetup(err)
 	}
 	out := shown{Settings: s, ClientSecret: "missing"}
 	store := registrationStore()
@@ -164,23 +178,16 @@ func configSet(args []string) int {
 	case "tenant_id", "client_id":
 		return setRegistrationKey(key, value)
 	}
-	path, err := config.Path()
+	path, s, err := loadSettings()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "exocal: %s.\n", cliSentence(err))
-		return 2
-	}
-	s, err := config.Load(path)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "exocal: %s.\n", cliSentence(err))
-		return 2
+		return failSetup(err)
 	}
 	if err := config.Set(&s, key, value); err != nil {
 		printFieldErrors(err)
 		return 2
 	}
 	if err := config.Save(path, s); err != nil {
-		fmt.Fprintf(os.Stderr, "exocal: %s.\n", cliSentence(err))
-		return 2
+		return failSetup(err)
 	}
 	fmt.Printf("%s saved in %s.\n", config.Labels[key], path)
 	notifyRunning()
@@ -208,21 +215,15 @@ func setRegistrationKey(key, value string) int {
 		return 2
 	}
 	store := registrationStore()
-	ctx, cancel := context.WithTimeout(context.Background(), keyringTimeout)
-	defer cancel()
-	r, err := store.Base.Get(ctx, secrets.DefaultProfile)
-	if err != nil && !errors.Is(err, secrets.ErrNotFound) {
-		fmt.Fprintf(os.Stderr, "exocal: %s\n", cliSentence(err)+".")
-		return 2
-	}
-	if key == "tenant_id" {
-		r.TenantID = value
-	} else {
-		r.ClientID = value
-	}
-	if err := store.Base.Set(ctx, secrets.DefaultProfile, r); err != nil {
-		fmt.Fprintf(os.Stderr, "exocal: %s.\n", cliSentence(err))
-		return 2
+	err := updateRegistration(store, func(r *secrets.Registration) {
+		if key == "tenant_id" {
+			r.TenantID = value
+		} else {
+			r.ClientID = value
+		}
+	})
+	if err != nil {
+		return failSetup(err)
 	}
 	fmt.Printf("%s saved in the OS keyring.\n", config.Labels[key])
 	notifyRunning()
@@ -235,6 +236,19 @@ func setRegistrationKey(key, value string) int {
 		fmt.Fprintf(os.Stderr, "exocal: note: %s is set and overrides the stored value; unset it to use the keyring's.\n", env)
 	}
 	return 0
+}
+
+// updateRegistration reads the registration stored in the keyring (none
+// yet is fine), lets change edit it and stores it back.
+func updateRegistration(store secrets.Env, change func(*secrets.Registration)) error {
+	ctx, cancel := context.WithTimeout(context.Background(), keyringTimeout)
+	defer cancel()
+	r, err := store.Base.Get(ctx, secrets.DefaultProfile)
+	if err != nil && !errors.Is(err, secrets.ErrNotFound) {
+		return err
+	}
+	change(&r)
+	return store.Base.Set(ctx, secrets.DefaultProfile, r)
 }
 
 // printFieldErrors prints each bad field as "exocal: Label: message".

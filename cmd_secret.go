@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -52,8 +51,7 @@ func runSecret(args []string) int {
 	}
 	raw, err := readSecret(os.Stdin, os.Stderr)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "exocal: %s.\n", cliSentence(err))
-		return 2
+		return failSetup(err)
 	}
 	secret, warning := secrets.NormalizeSecret(raw)
 	if secret == "" {
@@ -64,17 +62,8 @@ func runSecret(args []string) int {
 		fmt.Fprintf(os.Stderr, "exocal: warning: %s\n", warning)
 	}
 	store := registrationStore()
-	ctx, cancel := context.WithTimeout(context.Background(), keyringTimeout)
-	defer cancel()
-	r, err := store.Base.Get(ctx, secrets.DefaultProfile)
-	if err != nil && !errors.Is(err, secrets.ErrNotFound) {
-		fmt.Fprintf(os.Stderr, "exocal: %s.\n", cliSentence(err))
-		return 2
-	}
-	r.ClientSecret = secret
-	if err := store.Base.Set(ctx, secrets.DefaultProfile, r); err != nil {
-		fmt.Fprintf(os.Stderr, "exocal: %s.\n", cliSentence(err))
-		return 2
+	if err := updateRegistration(store, func(r *secrets.Registration) { r.ClientSecret = secret }); err != nil {
+		return failSetup(err)
 	}
 	fmt.Println("Client secret saved in the OS keyring.")
 	notifyRunning()

@@ -132,11 +132,7 @@ func openHeadless(ctx context.Context, log *slog.Logger) (*headless, int) {
 		fmt.Fprintf(os.Stderr, "exocal: "+format+"\n", a...)
 		return nil, exitSetup
 	}
-	path, err := config.Path()
-	if err != nil {
-		return fail("%v", err)
-	}
-	s, err := config.Load(path)
+	path, s, err := loadSettings()
 	if err != nil {
 		return fail("%v", err)
 	}
