@@ -116,16 +116,7 @@ func TestTokenFindingsFromEntraShapes(t *testing.T) {
 			if !ok || s.State != tt.state || s.Cause != tt.cause {
 				t.Fatalf("step %s: got %s/%q, want %s/%q:\n%s", tt.step, s.State, s.Cause, tt.state, tt.cause, stepsSummary(rep))
 			}
-			for _, w := range tt.finding {
-				if !strings.Contains(s.Finding, w) {
-					t.Errorf("finding: got %q, want %q in it", s.Finding, w)
-				}
-			}
-			for _, w := range tt.fix {
-				if !strings.Contains(s.Fix, w) {
-					t.Errorf("fix: got\n%s\nwant %q in it", s.Fix, w)
-				}
-			}
+			assertWording(t, s, tt.finding, tt.fix)
 			if tt.state == StateFailed && rep.ExitCode() != ExitSetup {
 				t.Errorf("exit code: got %d, want %d", rep.ExitCode(), ExitSetup)
 			}
@@ -209,16 +200,7 @@ func TestEWSFindingsFromExchangeShapes(t *testing.T) {
 			if s.State != tt.state || s.Cause != tt.cause {
 				t.Fatalf("step %s: got %s/%q, want %s/%q:\n%s", tt.step, s.State, s.Cause, tt.state, tt.cause, stepsSummary(rep))
 			}
-			for _, w := range tt.finding {
-				if !strings.Contains(s.Finding, w) {
-					t.Errorf("finding: got %q, want %q in it", s.Finding, w)
-				}
-			}
-			for _, w := range tt.fix {
-				if !strings.Contains(s.Fix, w) {
-					t.Errorf("fix: got\n%s\nwant %q in it", s.Fix, w)
-				}
-			}
+			assertWording(t, s, tt.finding, tt.fix)
 			if got := rep.ExitCode(); got != tt.exit {
 				t.Errorf("exit code: got %d, want %d", got, tt.exit)
 			}
@@ -328,16 +310,7 @@ func TestNetworkFindings(t *testing.T) {
 			if s.State != StateFailed || s.Cause != tt.cause {
 				t.Fatalf("token step: got %s/%q, want failed/%q:\n%s\ndetail: %s", s.State, s.Cause, tt.cause, stepsSummary(rep), s.Detail)
 			}
-			for _, w := range tt.finding {
-				if !strings.Contains(s.Finding, w) {
-					t.Errorf("finding: got %q, want %q in it", s.Finding, w)
-				}
-			}
-			for _, w := range tt.fix {
-				if !strings.Contains(s.Fix, w) {
-					t.Errorf("fix: got\n%s\nwant %q in it", s.Fix, w)
-				}
-			}
+			assertWording(t, s, tt.finding, tt.fix)
 			assertNoSecrets(t, rep, []string{emuSecret, proxyPassword}, nil)
 		})
 	}

@@ -312,16 +312,7 @@ func TestFindings(t *testing.T) {
 			if s.State != tt.state || s.Cause != tt.cause {
 				t.Fatalf("step %s: got %s/%q, want %s/%q:\n%s", s.ID, s.State, s.Cause, tt.state, tt.cause, stepsSummary(rep))
 			}
-			for _, w := range tt.finding {
-				if !strings.Contains(s.Finding, w) {
-					t.Errorf("finding: got %q, want it to contain %q", s.Finding, w)
-				}
-			}
-			for _, w := range tt.fix {
-				if !strings.Contains(s.Fix, w) {
-					t.Errorf("fix: got\n%s\nwant it to contain %q", s.Fix, w)
-				}
-			}
+			assertWording(t, s, tt.finding, tt.fix)
 			for _, prev := range rep.Steps[:idx] {
 				if prev.State == StateFailed || prev.State == StateSkipped {
 					t.Errorf("step %s before %s: got %s (%s), want it to pass", prev.ID, s.ID, prev.State, prev.Finding)

@@ -158,6 +158,21 @@ func assertNoSecrets(t *testing.T, rep Report, secretsToFind []string, tokens []
 	}
 }
 
+// assertWording checks that the step's finding and fix contain the words.
+func assertWording(t *testing.T, s Step, finding, fix []string) {
+	t.Helper()
+	for _, w := range finding {
+		if !strings.Contains(s.Finding, w) {
+			t.Errorf("finding: got %q, want %q in it", s.Finding, w)
+		}
+	}
+	for _, w := range fix {
+		if !strings.Contains(s.Fix, w) {
+			t.Errorf("fix: got\n%s\nwant %q in it", s.Fix, w)
+		}
+	}
+}
+
 func stepsSummary(rep Report) string {
 	var b strings.Builder
 	for _, s := range rep.Steps {
