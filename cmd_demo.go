@@ -56,8 +56,8 @@ func runDemo(args []string) int {
 	return runDemoApp(ctx, dir, log)
 }
 
-// runDemoApp runs the tray app on the demo's settings, with the sync
-// engine wired in (syncService); without a display it syncs headless.
+// runDemoApp runs the tray app and its status window on the demo's
+// settings (runApp); without a display it syncs headless.
 func runDemoApp(ctx context.Context, dir string, log *slog.Logger) int {
 	if err := ui.CheckDisplay(); err != nil {
 		fmt.Println("No display, so no tray icon: syncing headless until Ctrl+C.")
@@ -75,28 +75,8 @@ func runDemoApp(ctx context.Context, dir string, log *slog.Logger) int {
 	}
 	// A private single-instance socket: a running ExoCal is not disturbed.
 	opts.SocketPath = filepath.Join(dir, "exocal.sock")
-	svc := newSyncService(opts.Secrets, log)
-	opts.Engine = svc
-	core, err := app.New(opts)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "exocal demo: %s.\n", trimPkg(err))
-		return exitSetup
-	}
-	svc.core = core
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	runDone := make(chan error, 1)
-	go func() { runDone <- core.Run(ctx) }()
-	uiErr := ui.Run(core, ui.Options{Log: log})
-	cancel()
-	if err := <-runDone; err != nil {
-		log.Error("app stopped", "err", err)
-	}
-	if uiErr != nil {
-		fmt.Fprintf(os.Stderr, "exocal demo: %s.\n", trimPkg(uiErr))
-		return exitSetup
-	}
-	return exitOK
+	// The status window opens at start: the demo is there to be seen.
+	return runApp(ctx, "exocal demo", opts, ui.Options{ShowStatus: true}, log)
 }
 
 // startDemoTenant starts the emulator on loopback and points a private

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 
@@ -59,26 +60,41 @@ func runGUI(args []string) int {
 		fmt.Fprintf(os.Stderr, "exocal: %s.\n", trimPkg(err))
 		return exitSetup
 	}
-	opts.Instance = in                       // Run releases it
+	opts.Instance = in // core.Run releases it
+	return runApp(ctx, "exocal", opts, ui.Options{ShowSettings: *showSettings}, log)
+}
+
+// runApp runs the app core with the sync engine (syncService) and the
+// desktop shell until the user quits: what `exocal` and `exocal demo`
+// share. name prefixes error messages ("exocal", "exocal demo"); the
+// engine's desktop notifications go through the shell.
+func runApp(ctx context.Context, name string, opts app.Options, uo ui.Options, log *slog.Logger) int {
 	svc := newSyncService(opts.Secrets, log) // the sync engine, as app.Engine
 	opts.Engine = svc
 	core, err := app.New(opts)
 	if err != nil {
-		in.Release()
-		fmt.Fprintf(os.Stderr, "exocal: %s.\n", trimPkg(err))
+		if opts.Instance != nil {
+			opts.Instance.Release()
+		}
+		fmt.Fprintf(os.Stderr, "%s: %s.\n", name, trimPkg(err))
 		return exitSetup
 	}
 	svc.core = core
+	notifier := &ui.Notifier{}
+	svc.notify = notifier.Notify
+	uo.Notifier, uo.Log = notifier, log
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	runDone := make(chan error, 1)
 	go func() { runDone <- core.Run(ctx) }()
-
-	uiErr := ui.Run(core, ui.Options{ShowSettings: *showSettings, Log: log})
+	uiErr := ui.Run(core, uo)
 	cancel()
 	if err := <-runDone; err != nil {
 		log.Error("app stopped", "err", err)
 	}
 	if uiErr != nil {
-		fmt.Fprintf(os.Stderr, "exocal: %s.\n", trimPkg(uiErr))
+		fmt.Fprintf(os.Stderr, "%s: %s.\n", name, trimPkg(uiErr))
 		return exitSetup
 	}
 	return exitOK

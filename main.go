@@ -37,17 +37,19 @@ func main() {
 	os.Exit(dispatch(os.Args[1:]))
 }
 
-// dispatch runs the command named by args[0]; no command means the tray app ("gui").
+// dispatch runs the command named by args[0]; no command, or flags without
+// one (`exocal --settings`, `exocal -v`), mean the tray app ("gui").
 func dispatch(args []string) int {
 	name := "gui"
 	if len(args) > 0 {
-		name = args[0]
-		args = args[1:]
-	}
-	switch name {
-	case "-h", "--help", "help":
-		usage(os.Stdout)
-		return 0
+		switch args[0] {
+		case "-h", "-help", "--help", "help":
+			usage(os.Stdout)
+			return 0
+		}
+		if !strings.HasPrefix(args[0], "-") {
+			name, args = args[0], args[1:]
+		}
 	}
 	c, ok := commands[name]
 	if !ok {

@@ -101,6 +101,29 @@ func TestHelpOnEachCommand(t *testing.T) {
 	}
 }
 
+// Flags without a command go to the tray app (here without a display, so
+// it stops there), except --help.
+func TestLeadingFlagsRunTheGUI(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t, false)
+	for _, tt := range []struct {
+		args     []string
+		code     int
+		out, err string
+	}{
+		{[]string{"-v"}, 2, "", "DISPLAY is not set"},
+		{[]string{"--settings", "-v"}, 2, "", "DISPLAY is not set"},
+		{[]string{"--no-such-flag"}, 2, "", "flag provided but not defined"},
+		{[]string{"-h"}, 0, "Usage: exocal", ""},
+		{[]string{"--help"}, 0, "Usage: exocal", ""},
+	} {
+		out, errOut, code := c.run("", []string{"XDG_RUNTIME_DIR=" + t.TempDir()}, tt.args...)
+		if code != tt.code || !strings.Contains(out, tt.out) || !strings.Contains(errOut, tt.err) || strings.Contains(errOut, "unknown command") {
+			t.Errorf("exocal %v: got exit %d, stdout %q, stderr %q; want exit %d with %q / %q", tt.args, code, out, errOut, tt.code, tt.out, tt.err)
+		}
+	}
+}
+
 func TestConfigPath(t *testing.T) {
 	t.Parallel()
 	c := newCLI(t, false)

@@ -39,9 +39,13 @@ type syncService struct {
 	secrets secrets.Store
 	profile string
 	log     *slog.Logger
-	notify  func(title, body string)
-	kick    chan struct{}
-	now     chan struct{}
+	// notify (nil: none) shows a desktop notification; it is called from
+	// Run's goroutine when the state turns to error.
+	notify func(title, body string)
+	kick   chan struct{}
+	now    chan struct{}
+
+	settled app.State // the last published state other than syncing/paused
 }
 
 func newSyncService(sec secrets.Store, log *slog.Logger) *syncService {
@@ -114,7 +118,7 @@ func (s *syncService) Run(ctx context.Context) error {
 		if err != nil {
 			backoff = min(max(2*backoff, 5*time.Second), 5*time.Minute)
 			s.log.Warn("sync: setup failed", "err", err, "retry_in", backoff)
-			s.core.Publish(app.Status{State: app.StateError, Err: s.explain(err, settings, bs, "")})
+			s.publish(app.Status{State: app.StateError, Err: s.explain(err, settings, bs, "")})
 			if !s.wait(ctx, backoff) {
 				return nil
 			}
@@ -151,7 +155,7 @@ func (s *syncService) wait(ctx context.Context, d time.Duration) bool {
 // rebuilt (true).
 func (s *syncService) serve(ctx context.Context, b *backend.Backend, st *store.Store, settings config.Settings, bs backend.Settings) bool {
 	eng := engine.New(engineConfig(settings), engine.Deps{
-		Source: b.Source, Watcher: b.Watcher, Store: st, Sink: backend.ICSSink{}, Logger: s.log, Notify: s.notify,
+		Source: b.Source, Watcher: b.Watcher, Store: st, Sink: backend.ICSSink{}, Logger: s.log, // publish notifies, in explained words
 	})
 	if s.core.Paused() {
 		eng.Pause()
@@ -173,7 +177,7 @@ func (s *syncService) serve(ctx context.Context, b *backend.Backend, st *store.S
 		case <-ctx.Done():
 			return false
 		case es := <-statuses:
-			s.core.Publish(toAppStatus(es, func(err error, mailbox string) string {
+			s.publish(toAppStatus(es, func(err error, mailbox string) string {
 				return s.explain(err, settings, bs, mailbox)
 			}))
 		case <-s.now:
@@ -199,14 +203,49 @@ func stripLogger(b backend.Settings) backend.Settings {
 	return b
 }
 
-// explain is the tray's sentence for err: `exocal check`'s finding and
-// fix when it knows the error, else the error without package prefixes.
-func (s *syncService) explain(err error, st config.Settings, bs backend.Settings, mailbox string) string {
-	if ex := check.Explain(err, st, bs.TenantID, bs.ClientID, mailbox); ex.Finding != "" {
-		return strings.Join(strings.Fields(ex.Finding+" "+ex.Fix), " ")
+// publish hands st to the app core, and sends a desktop notification
+// when the settled state (syncing and paused are no verdict) turns to
+// error: once per transition, however often the error is republished.
+func (s *syncService) publish(st app.Status) {
+	s.core.Publish(st)
+	if st.State == app.StateSyncing || st.State == app.StatePaused {
+		return
 	}
-	return sentenceOf(err)
+	prev := s.settled
+	s.settled = st.State
+	if st.State != app.StateError || prev == app.StateError || s.notify == nil {
+		return
+	}
+	body := strings.ReplaceAll(st.Err, "\n", " ")
+	if body == "" {
+		body = "Open Settings to check the setup."
+	}
+	s.notify("ExoCal: syncing stopped", body)
 }
+
+// explain is the tray's words for err: `exocal check`'s finding and fix
+// when it knows the error, else the error without package prefixes. A
+// finding the user fixes in the settings (Explanation.Setup) comes as two
+// lines, the finding and the fix: the tray shows the first with "— open
+// Settings to fix", the status window both. (app.Status has no Fix field;
+// a structured one would be better, see the report.)
+func (s *syncService) explain(err error, st config.Settings, bs backend.Settings, mailbox string) string {
+	ex := check.Explain(err, st, bs.TenantID, bs.ClientID, mailbox)
+	return explanationWords(ex, err)
+}
+
+func explanationWords(ex check.Explanation, err error) string {
+	if ex.Finding == "" {
+		return sentenceOf(err)
+	}
+	finding, fix := oneLine(ex.Finding), oneLine(ex.Fix)
+	if ex.Setup && fix != "" {
+		return finding + "\n" + fix
+	}
+	return strings.TrimSpace(finding + " " + fix)
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // toAppStatus converts the engine's Status to the tray's; words gives an
 // error's sentence (nil: sentenceOf).

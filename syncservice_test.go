@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/exocal/exocal/app"
+	"github.com/exocal/exocal/app/check"
 	"github.com/exocal/exocal/app/config"
 	"github.com/exocal/exocal/app/secrets"
 	"github.com/exocal/exocal/sync/backend"
@@ -140,6 +141,9 @@ func TestSyncServiceWiring(t *testing.T) {
 	if !strings.Contains(st.Err, "AADSTS7000215") || strings.HasPrefix(st.Err, "backend:") {
 		t.Fatalf("error status: got %q, want exocal check's sentence for a wrong secret", st.Err)
 	}
+	if finding, fix, ok := strings.Cut(st.Err, "\n"); !ok || finding == "" || fix == "" {
+		t.Errorf("error status: got %q, want the finding and its fix on two lines (a setup error)", st.Err)
+	}
 }
 
 func TestToAppStatus(t *testing.T) {
@@ -193,5 +197,57 @@ func TestPrintResultsExitCodes(t *testing.T) {
 	printResults(&buf, "/out", []engine.Result{ok}, nil)
 	if got, want := buf.String(), "a@x  ok     3 events  → /out/a@x.ics\n"; got != want {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// TestPublishNotifiesOncePerError: a desktop notification when the
+// settled state turns to error, not for each error status, nor for an
+// error that stays through retries (syncing) or pauses.
+func TestPublishNotifiesOncePerError(t *testing.T) {
+	t.Parallel()
+	core := &fakeCore{}
+	var got []string
+	svc := newSyncService(secrets.NewMemory(), newLogger(&bytes.Buffer{}, false))
+	svc.core = core
+	svc.notify = func(title, body string) { got = append(got, title+": "+body) }
+	for _, st := range []app.Status{
+		{State: app.StateSyncing},
+		{State: app.StateIdle},
+		{State: app.StateError, Err: "Entra rejected the client secret.\nCreate a new one."},
+		{State: app.StateError, Err: "Entra rejected the client secret.\nCreate a new one."},
+		{State: app.StateSyncing},
+		{State: app.StateError, Err: "Entra rejected the client secret.\nCreate a new one."},
+		{State: app.StatePaused},
+		{State: app.StateError, Err: "Still."},
+		{State: app.StateWarning, Err: "One mailbox fails."},
+		{State: app.StateError},
+	} {
+		svc.publish(st)
+	}
+	want := "ExoCal: syncing stopped: Entra rejected the client secret. Create a new one.|ExoCal: syncing stopped: Open Settings to check the setup."
+	if s := strings.Join(got, "|"); s != want {
+		t.Errorf("notifications:\ngot  %q,\nwant %q", s, want)
+	}
+	if n := len(core.published); n != 10 {
+		t.Errorf("published: got %d statuses, want all 10", n)
+	}
+}
+
+func TestExplanationWords(t *testing.T) {
+	t.Parallel()
+	boom := errors.New("auth: token: boom")
+	for _, tt := range []struct {
+		name string
+		ex   check.Explanation
+		want string
+	}{
+		{"setup: finding and fix on two lines", check.Explanation{Finding: "The secret  expired.", Fix: "Create a new\none.", Setup: true}, "The secret expired.\nCreate a new one."},
+		{"not setup: one sentence", check.Explanation{Finding: "Cannot connect.", Fix: "Check the network."}, "Cannot connect. Check the network."},
+		{"setup without a fix", check.Explanation{Finding: "Consent missing.", Setup: true}, "Consent missing."},
+		{"unknown error", check.Explanation{}, "Boom"},
+	} {
+		if got := explanationWords(tt.ex, boom); got != tt.want {
+			t.Errorf("%s: got %q, want %q", tt.name, got, tt.want)
+		}
 	}
 }

@@ -8,11 +8,15 @@
 #   3. configured (pre-made config.json + EXOCAL_* registration): no window at start; a second launch
 #      exits 0 and brings the first instance's settings window forward (no second tray item);
 #      clicking "Pause" over D-Bus turns the first line into "Paused" and changes the icon;
-#   4. the secret is in none of: config file, logs, /proc/<pid>/cmdline, files under the XDG dirs.
-# env SCREENSHOT=path.png  save the settings window (configured) as a PNG, e.g. docs/settings.png.
+#      with no tray host (org.kde.StatusNotifierWatcher) on the bus, the status window opens at start;
+#   4. the secret is in none of: config file, logs, /proc/<pid>/cmdline, files under the XDG dirs;
+#   5. with a tray host (.ci/tray-host.py): configured, no window at start; "Show status…" opens it;
+#   6. `exocal demo` opens the status window at start even with a tray host.
+# env SCREENSHOT=path.png         save the settings window (configured) as a PNG, e.g. docs/settings.png.
+# env STATUS_SCREENSHOT=path.png  save the demo's status window as a PNG, e.g. docs/status.png.
 #
-# Needs: xvfb dbus libglib2.0-bin gnome-keyring libsecret-tools imagemagick (import).
-# No TTY, no stdin, no window manager, no tray host.
+# Needs: xvfb dbus libglib2.0-bin gnome-keyring libsecret-tools imagemagick (import), python3-dbus
+# and python3-gi (the tray host). No TTY, no stdin, no window manager.
 set -euo pipefail
 
 if [ -z "${EXOCAL_GUI_TEST_SESSION:-}" ]; then
@@ -109,6 +113,14 @@ start_app() { # start_app <log> [args...]
 # grab <file>: screenshot of the settings window. import waits forever for a window that exists but
 # is not mapped (hidden), so a grab that does not finish in 5 s means "not shown".
 grab() { timeout 5 import -display "$DISPLAY" -window "ExoCal Settings" "$1" 2>/dev/null; }
+grab_status() { timeout 5 import -display "$DISPLAY" -window "ExoCal" "$1" 2>/dev/null; } # the status window
+status_shown() { # the status window is mapped on the X screen (within ~10 s)
+  for _ in $(seq 50); do
+    grab_status "$tmp/status.png" && return 0
+    sleep 0.2
+  done
+  return 1
+}
 click_until() { # click_until <item> <first line wanted> [other]: click again if a rebuild ate the click
   local i
   for i in 1 2 3; do
@@ -196,6 +208,9 @@ sleep 1
 grab "$tmp/win.png" &&
   fail "configured: the settings window opened at start, want only the tray"
 echo "OK configured: no settings window at start"
+status_shown || fail "configured, no tray host: the status window did not open at start"
+grep -q "no tray host" "$log" || fail "configured, no tray host: the app did not say why the status window opened"
+echo "OK configured, no tray host: the status window opened at start"
 
 # A second launch: exit 0, the first instance shows its settings window, no second tray item.
 "$BIN" >"$tmp/second.log" 2>&1 || fail "second launch: exit $?: $(cat "$tmp/second.log")"
@@ -234,4 +249,39 @@ echo "OK the secret is in no file, log or argv"
 
 quit
 wait_exit "Quit clicked over D-Bus (configured)"
+
+# 5) A tray host on the bus: the tray is seen, so no window at start; "Show status…" opens the status window.
+/usr/bin/python3 "$(dirname "$0")/tray-host.py" >"$tmp/host.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do has_owner org.kde.StatusNotifierWatcher && break; sleep 0.1; done
+has_owner org.kde.StatusNotifierWatcher || fail "the tray host did not start: $(cat "$tmp/host.log")"
+start_app "$tmp/app5.log"
+wait_other "Not set up — open Settings" 30
+for _ in $(seq 50); do grep -q "^ITEM" "$tmp/host.log" && break; sleep 0.1; done
+grep -q "^ITEM" "$tmp/host.log" || fail "tray host: the app did not register its tray item: $(cat "$tmp/host.log")"
+sleep 1
+grab_status "$tmp/status.png" && fail "tray host present: the status window opened at start, want only the tray"
+grep -q "no tray host" "$log" && fail "tray host present: the app said there is none"
+echo "OK tray host present: no status window at start"
+click "Show status…"
+status_shown || fail "'Show status…' did not open the status window"
+echo "OK 'Show status…' opened the status window"
+quit
+wait_exit "Quit clicked over D-Bus (tray host)"
+
+# 6) `exocal demo` (emulated tenant; it makes its own temporary XDG dirs and single-instance socket)
+#    opens the status window at start although a tray host is present.
+FYNE_THEME=light start_app "$tmp/demo.log" demo --live 0 --mailboxes 4 --events 30
+status_shown || fail "demo: the status window did not open at start"
+wait_other "Not set up — open Settings" 60
+for _ in $(seq 150); do case "$(first_label)" in Synced*) break ;; esac; sleep 0.2; done
+case "$(first_label)" in Synced*) ;; *) fail "demo: first tray line: got '$(first_label)', want 'Synced …'" ;; esac
+echo "OK demo: status window open, first tray line '$(first_label)'"
+if [ -n "${STATUS_SCREENSHOT:-}" ]; then
+  sleep 1   # let it finish drawing
+  grab_status "$STATUS_SCREENSHOT" || fail "could not save the status screenshot"
+  echo "OK screenshot of the status window -> $STATUS_SCREENSHOT ($(identify -format '%wx%h' "$STATUS_SCREENSHOT"))"
+fi
+quit
+wait_exit "Quit clicked over D-Bus (demo)"
 echo "PASS gui-test"

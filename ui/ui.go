@@ -1,5 +1,6 @@
 // Package ui is ExoCal's desktop shell: the Fyne app, the tray icon and menu
-// (ui/tray) and the settings window (ui/settings), all driven by the app
+// (ui/tray), the status window (ui/status) and the settings window
+// (ui/settings), all driven by the app
 // core through the Core interface. One goroutine turns Status snapshots into
 // widget changes, always through fyne.Do. Only ui/ and assets/ import Fyne.
 package ui
@@ -11,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -22,6 +24,7 @@ import (
 	"github.com/exocal/exocal/app"
 	"github.com/exocal/exocal/assets"
 	"github.com/exocal/exocal/ui/settings"
+	"github.com/exocal/exocal/ui/status"
 	"github.com/exocal/exocal/ui/tray"
 )
 
@@ -49,8 +52,44 @@ type Core interface {
 
 // Options tune Run.
 type Options struct {
-	ShowSettings bool         // open the settings window at start
-	Log          *slog.Logger // nil: slog.Default()
+	ShowSettings bool // open the settings window at start
+	// ShowStatus opens the status window at start (`exocal demo`). It also
+	// opens when no tray host (org.kde.StatusNotifierWatcher) is on the
+	// session bus, as on GNOME without an extension: the tray icon would
+	// be seen nowhere.
+	ShowStatus bool
+	// Notifier, when set, is bound to the Fyne app for the run, so that
+	// the sync engine's desktop notifications reach the desktop.
+	Notifier *Notifier
+	Log      *slog.Logger // nil: slog.Default()
+}
+
+// Notifier sends desktop notifications through the Fyne app once Run has
+// started it; before that (and after Run returns) it drops them. Its
+// Notify may be called from any goroutine.
+type Notifier struct {
+	app atomic.Pointer[fyne.App]
+}
+
+// Notify shows a desktop notification.
+func (n *Notifier) Notify(title, body string) {
+	p := n.app.Load()
+	if p == nil {
+		return
+	}
+	a := *p
+	fyne.Do(func() { a.SendNotification(fyne.NewNotification(title, body)) })
+}
+
+func (n *Notifier) bind(a fyne.App) {
+	if n == nil {
+		return
+	}
+	if a == nil {
+		n.app.Store(nil)
+		return
+	}
+	n.app.Store(&a)
 }
 
 // ErrNoDisplay is returned by Run when there is no X display to open a window on.
@@ -86,11 +125,16 @@ func Run(core Core, opts Options) error {
 	a.SetIcon(assets.AppIcon)
 
 	var desk desktop.App
-	if err := sessionBus(); err != nil {
+	hosted, err := sessionBus()
+	if err != nil {
 		log.Warn("ExoCal runs without a tray icon because there is no D-Bus session bus; closing the settings window quits ExoCal", "err", err)
 	} else if d, ok := a.(desktop.App); ok {
 		desk = d
+		if !hosted {
+			log.Info("no tray host (org.kde.StatusNotifierWatcher) on the session bus, so the status window stands in for the tray; closing it quits ExoCal")
+		}
 	} else {
+		hosted = false
 		log.Warn("ExoCal runs without a tray icon: this platform has none; closing the settings window quits ExoCal")
 	}
 
@@ -107,29 +151,39 @@ func Run(core Core, opts Options) error {
 		}
 	}()
 
-	s := newShell(a, desk, core, log)
-	stop := s.start(opts.ShowSettings || desk == nil)
+	s := newShell(a, desk, hosted, core, log)
+	stop := s.start(opts.ShowSettings || desk == nil, opts.ShowStatus || !hosted)
+	opts.Notifier.bind(a)
 	a.Run()
+	opts.Notifier.bind(nil)
 	stop()
 	return nil
 }
 
-// sessionBus reports whether a D-Bus session bus answers; fyne.io/systray
-// needs one (it panics on Quit without it). It never autolaunches a bus
-// (dbus-launch would leave a daemon behind that no tray host watches).
-func sessionBus() error {
+// watcherName is the tray host's bus name (StatusNotifierItem spec).
+const watcherName = "org.kde.StatusNotifierWatcher"
+
+// sessionBus reports whether a D-Bus session bus answers (an error when
+// not; fyne.io/systray needs one: it panics on Quit without it) and whether
+// a tray host owns org.kde.StatusNotifierWatcher on it. It never
+// autolaunches a bus (dbus-launch would leave a daemon behind that no tray
+// host watches).
+func sessionBus() (hosted bool, err error) {
 	conn, err := dbus.SessionBusPrivateNoAutoStartup()
 	if err != nil {
-		return fmt.Errorf("ui: find the session bus: %w", err)
+		return false, fmt.Errorf("ui: find the session bus: %w", err)
 	}
 	defer conn.Close()
 	if err := conn.Auth(nil); err != nil {
-		return fmt.Errorf("ui: authenticate to the session bus: %w", err)
+		return false, fmt.Errorf("ui: authenticate to the session bus: %w", err)
 	}
 	if err := conn.Hello(); err != nil {
-		return fmt.Errorf("ui: greet the session bus: %w", err)
+		return false, fmt.Errorf("ui: greet the session bus: %w", err)
 	}
-	return nil
+	if err := conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, watcherName).Store(&hosted); err != nil {
+		return false, nil // a bus that cannot say: no tray host to rely on
+	}
+	return hosted, nil
 }
 
 // shell ties the core to the widgets.
@@ -138,30 +192,38 @@ type shell struct {
 	core     Core
 	log      *slog.Logger
 	settings *settings.Window
+	status   *status.Window
 	tray     *tray.Tray // nil: no tray
 	now      func() time.Time
 
 	first bool // no snapshot handled yet
 }
 
-// newShell builds the windows and the tray (desk nil: none). Call it on the
-// Fyne goroutine (before a.Run, or in fyne.Do).
-func newShell(a fyne.App, desk desktop.App, core Core, log *slog.Logger) *shell {
+// newShell builds the windows and the tray (desk nil: none; hosted: a
+// tray host shows it). Call it on the Fyne goroutine (before a.Run, or in
+// fyne.Do).
+func newShell(a fyne.App, desk desktop.App, hosted bool, core Core, log *slog.Logger) *shell {
 	s := &shell{a: a, core: core, log: log, now: time.Now, first: true}
-	var onHide func()
+	var onHide, onCloseStatus func()
 	if desk == nil {
 		onHide = quit(a, log) // nothing could bring the window back
 	}
+	if desk == nil || !hosted {
+		onCloseStatus = quit(a, log) // no tray icon anyone sees could bring it back
+	}
 	s.settings = settings.NewWindow(a, core, onHide)
+	act := tray.Actions{
+		SyncNow:    core.SyncNow,
+		Pause:      core.Pause,
+		Resume:     core.Resume,
+		Settings:   s.settings.Show,
+		OpenFolder: s.openFolder,
+		Quit:       quit(a, log),
+	}
+	s.status = status.New(a, act, onCloseStatus)
+	act.ShowStatus = s.status.Show
 	if desk != nil {
-		s.tray = tray.New(desk, tray.Actions{
-			SyncNow:    core.SyncNow,
-			Pause:      core.Pause,
-			Resume:     core.Resume,
-			Settings:   s.settings.Show,
-			OpenFolder: s.openFolder,
-			Quit:       quit(a, log),
-		})
+		s.tray = tray.New(desk, act)
 		// Until the first snapshot arrives the tray says "not set up".
 		s.tray.Show(tray.Build(app.Status{}, s.now()))
 	}
@@ -169,7 +231,10 @@ func newShell(a fyne.App, desk desktop.App, core Core, log *slog.Logger) *shell 
 }
 
 // start subscribes to the core and returns the func that stops the updates.
-func (s *shell) start(showSettings bool) (stop func()) {
+func (s *shell) start(showSettings, showStatus bool) (stop func()) {
+	if showStatus {
+		s.status.Show()
+	}
 	if showSettings {
 		s.settings.Show()
 	}
@@ -222,6 +287,7 @@ func (s *shell) handle(st app.Status) {
 	if s.tray != nil {
 		s.tray.Show(tray.Build(st, s.now()))
 	}
+	s.status.Update(status.Build(st, s.now()))
 }
 
 // quitGrace is how long quitting may take before the watchdog ends the process.

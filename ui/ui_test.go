@@ -8,12 +8,14 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/exocal/exocal/app"
 	"github.com/exocal/exocal/app/config"
@@ -80,7 +82,7 @@ func newTestShell(t *testing.T) (*shell, *fakeCore, *fakeDesk) {
 	a := test.NewTempApp(t)
 	core := &fakeCore{ch: make(chan app.Status, 1)}
 	desk := &fakeDesk{}
-	s := newShell(a, desk, core, slog.New(slog.DiscardHandler))
+	s := newShell(a, desk, true, core, slog.New(slog.DiscardHandler))
 	s.now = func() time.Time { return time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC) }
 	return s, core, desk
 }
@@ -127,7 +129,7 @@ func TestShellOpensSettingsWhenNotConfigured(t *testing.T) {
 
 func TestShellLoopAndActivate(t *testing.T) {
 	s, core, desk := newTestShell(t)
-	stop := s.start(false)
+	stop := s.start(false, false)
 	if core.activate == nil {
 		t.Fatalf("got no OnActivate callback, want one")
 	}
@@ -146,6 +148,80 @@ func TestShellLoopAndActivate(t *testing.T) {
 	stop()
 	if got := join(core.calls); got != "unsubscribe" {
 		t.Errorf("after stop: got calls %q, want %q", got, "unsubscribe")
+	}
+}
+
+func TestStatusWindowFollowsStatus(t *testing.T) {
+	s, _, desk := newTestShell(t)
+	if s.status.Visible() {
+		t.Errorf("with a tray host: got the status window open before asking, want it closed")
+	}
+	desk.click(t, tray.LabelShowStatus)
+	if !s.status.Visible() {
+		t.Errorf("Show status…: got the status window hidden, want it shown")
+	}
+	now := s.now()
+	s.handle(app.Status{State: app.StateWarning, ExportDir: "/srv/ics", LastSync: now.Add(-2 * time.Minute), Mailboxes: []app.MailboxStatus{
+		{Address: "alice@contoso.com", State: app.StateIdle, Items: 30, LastSync: now.Add(-2 * time.Minute)},
+		{Address: "room1@contoso.com", State: app.StateError, Err: "The mailbox does not exist.\nRemove it in Settings."},
+	}})
+	want := "alice@contoso.com|OK|30 items · synced 2 min ago|;room1@contoso.com|Error|0 items · not synced yet|The mailbox does not exist. Remove it in Settings."
+	if got := strings.Join(s.status.Rows(), ";"); got != want {
+		t.Errorf("rows:\ngot  %q,\nwant %q", got, want)
+	}
+	if got, want := s.status.Headline(), desk.first(); got != want {
+		t.Errorf("headline: got %q, want the tray's first line %q", got, want)
+	}
+	s.handle(app.Status{State: app.StateError, Err: "Entra rejected the client secret: it has expired.\nCreate a new client secret and paste its Value in Settings.",
+		Mailboxes: []app.MailboxStatus{{Address: "alice@contoso.com", State: app.StateIdle, Items: 31}}})
+	if got := strings.Join(s.status.Rows(), ";"); got != "alice@contoso.com|OK|31 items · not synced yet|" {
+		t.Errorf("rows after a second snapshot: got %q, want one row with 31 items", got)
+	}
+	if got, want := s.status.Headline(), "Entra rejected the client secret: it has expired"+tray.OpenSettingsToFix; got != want {
+		t.Errorf("headline: got %q, want %q", got, want)
+	}
+	if got, want := s.status.Detail(), "Create a new client secret and paste its Value in Settings."; got != want {
+		t.Errorf("detail: got %q, want the fix %q", got, want)
+	}
+	desk.click(t, "Entra rejected the client secret: it has expired"+tray.OpenSettingsToFix)
+	if !s.settings.Visible() {
+		t.Errorf("clicking the explained error: got the settings window hidden, want it shown")
+	}
+}
+
+func TestStatusWindowButtonsCallTheCore(t *testing.T) {
+	s, core, _ := newTestShell(t)
+	s.handle(app.Status{State: app.StateIdle, ExportDir: "/srv/ics"})
+	for _, b := range []*widget.Button{s.status.SyncNow, s.status.Pause} {
+		test.Tap(b)
+	}
+	s.handle(app.Status{State: app.StatePaused, ExportDir: "/srv/ics"})
+	if got := s.status.Pause.Text; got != tray.LabelResume {
+		t.Errorf("paused: got the button %q, want %q", got, tray.LabelResume)
+	}
+	if !s.status.SyncNow.Disabled() {
+		t.Errorf("paused: got %q enabled, want disabled", tray.LabelSyncNow)
+	}
+	test.Tap(s.status.Pause)
+	if got, want := join(core.calls), "SyncNow,Pause,Resume"; got != want {
+		t.Errorf("core calls: got %q, want %q", got, want)
+	}
+	test.Tap(s.status.Settings)
+	if !s.settings.Visible() {
+		t.Errorf("Settings…: got the settings window hidden, want it shown")
+	}
+	s.handle(app.Status{State: app.StateNotConfigured})
+	if !s.status.SyncNow.Disabled() || !s.status.Pause.Disabled() || !s.status.OpenFolder.Disabled() {
+		t.Errorf("not configured: got Sync now/Pause/Open export folder enabled, want disabled")
+	}
+}
+
+func TestStatusWindowOpensWithoutTrayHost(t *testing.T) {
+	s, _, _ := newTestShell(t)
+	stop := s.start(false, true)
+	defer stop()
+	if !s.status.Visible() {
+		t.Errorf("got the status window hidden, want it open at start")
 	}
 }
 

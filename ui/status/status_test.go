@@ -66,7 +66,13 @@ func TestWindowOpenFolderAndClose(t *testing.T) {
 	if !w.OpenFolder.Disabled() {
 		t.Errorf("no export folder: got %q enabled, want disabled", tray.LabelOpenFolder)
 	}
+	if got := w.Folder(); got != "" {
+		t.Errorf("no export folder: got the line %q, want none", got)
+	}
 	w.Update(Build(app.Status{State: app.StateIdle, ExportDir: "/srv/ics"}, now))
+	if got, want := w.Folder(), "ICS files in /srv/ics"; got != want {
+		t.Errorf("export folder line: got %q, want %q", got, want)
+	}
 	test.Tap(w.OpenFolder)
 	test.Tap(w.SyncNow) // no action set: nothing happens, nothing panics
 	if strings.Join(got, ",") != "/srv/ics" {

@@ -28,6 +28,7 @@ type Window struct {
 	rows     *fyne.Container
 	rowList  []*row
 	empty    *widget.Label
+	folder   *widget.Label
 	shown    bool
 	onClose  func()
 
@@ -45,6 +46,9 @@ func New(a fyne.App, act Actions, onClose func()) *Window {
 	s.detail.Wrapping = fyne.TextWrapWord
 	s.detail.Importance = widget.WarningImportance
 	s.detail.Hide()
+	s.folder = widget.NewLabel("")
+	s.folder.Truncation = fyne.TextTruncateEllipsis
+	s.folder.Importance = widget.LowImportance
 	s.empty = widget.NewLabel("No mailboxes yet.")
 	s.rows = container.NewVBox()
 
@@ -65,13 +69,13 @@ func New(a fyne.App, act Actions, onClose func()) *Window {
 	s.Settings = widget.NewButtonWithIcon(tray.LabelSettings, theme.SettingsIcon(), call(act.Settings))
 	s.Quit = widget.NewButton(tray.LabelQuit, call(act.Quit))
 
-	head := container.NewBorder(nil, nil, s.icon, nil, container.NewVBox(s.headline, s.detail))
+	head := container.NewBorder(nil, nil, s.icon, nil, container.NewVBox(s.headline, s.detail, s.folder))
 	buttons := container.NewHBox(s.SyncNow, s.Pause, s.OpenFolder)
 	buttons2 := container.NewHBox(s.Settings, s.Quit)
 	bottom := container.NewVBox(widget.NewSeparator(), container.NewBorder(nil, nil, buttons, buttons2))
 	list := container.NewVScroll(container.NewVBox(s.empty, s.rows))
 	s.w.SetContent(container.NewBorder(container.NewVBox(head, widget.NewSeparator()), bottom, nil, nil, list))
-	s.w.Resize(fyne.NewSize(680, 380))
+	s.w.Resize(fyne.NewSize(680, 360))
 	s.onClose = onClose
 	s.w.SetCloseIntercept(s.closeIntercept)
 	s.Update(Model{Headline: tray.LabelNotSetUp})
@@ -121,6 +125,14 @@ func (s *Window) Headline() string { return s.headline.Text }
 // Detail is the fix shown under the headline ("" when none).
 func (s *Window) Detail() string { return s.detail.Text }
 
+// Folder is the export folder line ("" when hidden).
+func (s *Window) Folder() string {
+	if !s.folder.Visible() {
+		return ""
+	}
+	return s.folder.Text
+}
+
 // Rows is what the mailbox rows show, one string per row:
 // "address|state|items|synced|error".
 func (s *Window) Rows() []string {
@@ -141,6 +153,12 @@ func (s *Window) Update(m Model) {
 		s.detail.Hide()
 	} else {
 		s.detail.Show()
+	}
+	if m.ExportDir == "" {
+		s.folder.Hide()
+	} else {
+		s.folder.SetText("ICS files in " + m.ExportDir)
+		s.folder.Show()
 	}
 	for len(s.rowList) < len(m.Rows) {
 		s.rowList = append(s.rowList, newRow())
