@@ -36,9 +36,11 @@ test: deps-test build vet test-reset test-unit test-race test-integration
 
 # Each go test run goes through testreport: package lines, failures in full,
 # skipped tests with their reason, and counts summed into the closing line.
+# EXOCAL_VALIDATE_ALL=1: the emulator tests validate every captured SOAP
+# message against the schemas, not one per distinct shape.
 COUNTS := $(CURDIR)/bin/test-counts
 REPORT := $(CURDIR)/bin/testreport
-GOTEST := set -o pipefail; EXOCAL_BIN=$(BIN) EXOCAL_REQUIRE_TOOLS=1 go test -json $(GOTAGS) -count=1
+GOTEST := set -o pipefail; EXOCAL_BIN=$(BIN) EXOCAL_REQUIRE_TOOLS=1 EXOCAL_VALIDATE_ALL=1 go test -json $(GOTAGS) -count=1
 
 test-reset:
 	@mkdir -p bin && rm -f $(COUNTS)
