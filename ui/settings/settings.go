@@ -5,6 +5,11 @@
 // config.json); a bad value gets a message under its field and nothing is
 // saved. Cancel discards. The client secret is write-only: the form never
 // reads it back, it only says "stored in keyring".
+//
+// When the core is also a Diagnoser, "Test connection" runs the setup
+// check (app/check) on the values in the form, before saving, and shows a
+// live checklist with the fix under each problem; "Find autodiscover
+// server" asks Autodiscover V2 for the User's server (see diagnose.go).
 package settings
 
 import (
@@ -103,6 +108,7 @@ type Form struct {
 	tenantID         *widget.Entry
 	supportedAccount *widget.RadioGroup
 	secret           *widget.Entry
+	secretExpires    *widget.Entry
 	maxSubs          *widget.Entry
 	ewsDebug         *widget.Check
 	mailboxes        *widget.Entry
@@ -116,6 +122,7 @@ type Form struct {
 	general  *widget.Label            // errors that belong to no field shown
 	note     *widget.Label            // information, e.g. "copied"
 	manifest *widget.Button
+	diag     *diagnosis // nil when the store is no Diagnoser
 	ok       *widget.Button
 	cancel   *widget.Button
 
@@ -141,6 +148,7 @@ func NewForm(store Store, parent fyne.Window, done func()) *Form {
 	f.tenantID = entry("Directory (tenant) ID or verified domain")
 	f.supportedAccount = radio(accounts)
 	f.secret = widget.NewPasswordEntry()
+	f.secretExpires = entry("YYYY-MM-DD, optional: the Expires date Entra shows for the secret")
 	f.maxSubs = entry("1 to 200")
 	f.ewsDebug = widget.NewCheck("Log SOAP traffic (credentials redacted)", nil)
 	f.mailboxes = widget.NewMultiLineEntry()
@@ -175,12 +183,18 @@ func NewForm(store Store, parent fyne.Window, done func()) *Form {
 	// The seed's fields, in the seed's order and words.
 	row("Sync-Type", f.syncType, "sync_type")
 	row("User", f.user, "user")
-	row("Autodiscover URL", f.autodiscoverURL, "autodiscover_url")
+	adField := fyne.CanvasObject(f.autodiscoverURL)
+	if d, ok := store.(Diagnoser); ok {
+		f.diag = newDiagnosis(f, d)
+		adField = container.NewBorder(nil, nil, nil, f.diag.find, f.autodiscoverURL)
+	}
+	row("Autodiscover URL", adField, "autodiscover_url")
 	row("Exchange server to be used", f.exchangeServer, "exchange_server")
 	row("Client ID", f.clientID, "client_id")
 	row("Tenant ID", f.tenantID, "tenant_id")
 	row("Supported account", f.supportedAccount, "supported_account")
 	row("Client Secret", f.secret, "client_secret")
+	row("Client secret expires on", f.secretExpires, "secret_expires")
 	row("Max subscriptions per connection", f.maxSubs, "max_subscriptions_per_connection")
 	row("EWS protocol debugging", f.ewsDebug, "ews_debug")
 	rows = append(rows, widget.NewSeparator(), widget.NewSeparator())
@@ -194,8 +208,14 @@ func NewForm(store Store, parent fyne.Window, done func()) *Form {
 	row("Privacy", f.privacy, "privacy")
 
 	f.form = container.New(layout.NewFormLayout(), rows...)
-	f.scroll = container.NewVScroll(container.NewPadded(f.form))
-	buttons := container.NewHBox(f.manifest, layout.NewSpacer(), f.cancel, f.ok)
+	body := fyne.CanvasObject(f.form)
+	left := []fyne.CanvasObject{f.manifest}
+	if f.diag != nil {
+		body = container.NewVBox(f.form, f.diag.panel)
+		left = append(left, f.diag.test, f.diag.copy)
+	}
+	f.scroll = container.NewVScroll(container.NewPadded(body))
+	buttons := container.NewHBox(append(left, layout.NewSpacer(), f.cancel, f.ok)...)
 	f.content = container.NewBorder(nil,
 		container.NewPadded(container.NewVBox(f.general, f.note, buttons)), nil, nil, f.scroll)
 	return f
@@ -258,6 +278,10 @@ func (f *Form) Load() {
 	f.tenantID.SetText(tenant)
 	f.clientID.SetText(client)
 	f.secret.SetText("")
+	f.secretExpires.SetText(s.SecretExpires)
+	if f.diag != nil {
+		f.diag.reset()
+	}
 	if stored {
 		f.secret.SetPlaceHolder(SecretStored)
 	} else {
@@ -279,9 +303,42 @@ func itoa(n int) string {
 // error the messages are shown, nothing is saved and the window stays open.
 func (f *Form) Submit() bool {
 	f.clearErrors()
-	s := f.base
+	s, tenant, client, secret, bad := f.values()
+	if len(bad) > 0 {
+		f.showErrors(bad, "Not saved")
+		return false
+	}
+	if secret != "" && config.IsGUID(secret) && secret != f.guidSecret {
+		f.guidSecret = secret
+		f.showErrors(config.Errors{{Key: "client_secret", Label: config.Labels["client_secret"],
+			Message: "this looks like the secret's ID, not its Value. In Entra > Certificates & secrets copy the Value column (shown only right after the secret is created); press OK again to save it anyway."}}, "Not saved")
+		return false
+	}
+
+	if err := f.store.Save(s, tenant, client, secret); err != nil {
+		if es := config.AsErrors(err); len(es) > 0 {
+			f.showErrors(es, "Not saved")
+		} else {
+			f.showGeneral("Not saved: " + sentence(err))
+		}
+		return false
+	}
+	f.secret.SetText("")
+	f.guidSecret = ""
+	if f.diag != nil {
+		f.diag.stop()
+	}
+	if f.done != nil {
+		f.done()
+	}
+	return true
+}
+
+// values reads the form: the settings (over what Load read), the
+// registration, and the fields that are not even numbers.
+func (f *Form) values() (s config.Settings, tenant, client, secret string, bad config.Errors) {
+	s = f.base
 	s.Mailboxes = nil
-	var bad config.Errors
 
 	s.SyncType = syncTypes.value(f.syncType.Selected)
 	s.User = strings.TrimSpace(f.user.Text)
@@ -295,35 +352,11 @@ func (f *Form) Submit() bool {
 	s.WindowPastDays = number(f.pastDays.Text, "window_past_days", "of days, e.g. 30", &bad)
 	s.WindowFutureDays = number(f.futureDays.Text, "window_future_days", "of days, e.g. 365", &bad)
 	s.Privacy = privacies.value(f.privacy.Selected)
-	tenant := strings.TrimSpace(f.tenantID.Text)
-	client := strings.TrimSpace(f.clientID.Text)
-	secret := strings.TrimSpace(f.secret.Text)
-
-	if len(bad) > 0 {
-		f.showErrors(bad)
-		return false
-	}
-	if secret != "" && config.IsGUID(secret) && secret != f.guidSecret {
-		f.guidSecret = secret
-		f.showErrors(config.Errors{{Key: "client_secret", Label: config.Labels["client_secret"],
-			Message: "this looks like the secret's ID, not its Value. In Entra > Certificates & secrets copy the Value column (shown only right after the secret is created); press OK again to save it anyway."}})
-		return false
-	}
-
-	if err := f.store.Save(s, tenant, client, secret); err != nil {
-		if es := config.AsErrors(err); len(es) > 0 {
-			f.showErrors(es)
-		} else {
-			f.showGeneral("Not saved: " + sentence(err))
-		}
-		return false
-	}
-	f.secret.SetText("")
-	f.guidSecret = ""
-	if f.done != nil {
-		f.done()
-	}
-	return true
+	s.SecretExpires = strings.TrimSpace(f.secretExpires.Text)
+	tenant = strings.TrimSpace(f.tenantID.Text)
+	client = strings.TrimSpace(f.clientID.Text)
+	secret = strings.TrimSpace(f.secret.Text)
+	return s, tenant, client, secret, bad
 }
 
 // number parses a whole number field; empty means 0 (the core's validation
@@ -355,6 +388,9 @@ func sentence(err error) string {
 
 // Cancel discards the edits and closes the window.
 func (f *Form) Cancel() {
+	if f.diag != nil {
+		f.diag.stop()
+	}
 	f.secret.SetText("")
 	f.clearErrors()
 	if f.done != nil {
@@ -384,8 +420,9 @@ func (f *Form) relayout() {
 }
 
 // showErrors puts each message under its field; messages for keys the form
-// does not show (e.g. poll_interval) go to the line above the buttons.
-func (f *Form) showErrors(es config.Errors) {
+// does not show (e.g. poll_interval) go to the line above the buttons,
+// after verb ("Not saved", "Not tested").
+func (f *Form) showErrors(es config.Errors, verb string) {
 	var other []string
 	for _, e := range es {
 		if l, ok := f.errs[e.Key]; ok {
@@ -395,9 +432,9 @@ func (f *Form) showErrors(es config.Errors) {
 		}
 		other = append(other, e.Error())
 	}
-	msg := fmt.Sprintf("Not saved: %d %s to fix (see the messages above).", len(es), plural(len(es), "value", "values"))
+	msg := fmt.Sprintf("%s: %d %s to fix (see the messages above).", verb, len(es), plural(len(es), "value", "values"))
 	if len(other) > 0 {
-		msg = "Not saved: " + strings.Join(other, " ")
+		msg = verb + ": " + strings.Join(other, " ")
 	}
 	f.showGeneral(msg)
 	f.relayout()

@@ -4,6 +4,7 @@ package settings
 // run in parallel.
 
 import (
+	"context"
 	"encoding/json"
 	"reflect"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/exocal/exocal/app/check"
 	"github.com/exocal/exocal/app/config"
 )
 
@@ -26,6 +28,13 @@ type fakeStore struct {
 
 	saves []saved
 	calls []string
+
+	// Diagnoser (diagnose_test.go)
+	checkFn func(ctx context.Context, s config.Settings, tenant, client, secret string, progress func(check.Step)) check.Report
+	checks  []checked
+	findURL string
+	findErr error
+	finds   []string
 }
 
 type saved struct {
@@ -82,6 +91,7 @@ func TestTypeEveryFieldAndOK(t *testing.T) {
 	test.Type(f.tenantID, " contoso.onmicrosoft.com ")
 	f.supportedAccount.SetSelected(AccountMulti)
 	test.Type(f.secret, "s3cr3t~Value.With.Dots")
+	test.Type(f.secretExpires, "2027-06-30")
 	test.Type(f.maxSubs, "150")
 	test.Tap(f.ewsDebug)
 	typeLines(f.mailboxes, "alice@contoso.com", "room1@contoso.com ", "")
@@ -102,7 +112,7 @@ func TestTypeEveryFieldAndOK(t *testing.T) {
 			SupportedAccount: "multi", MaxSubscriptionsPerConnection: 150, EWSDebug: true,
 			Mailboxes: []string{"alice@contoso.com", "room1@contoso.com"}, ExportDir: "/srv/ics",
 			WindowPastDays: 7, WindowFutureDays: 90, Privacy: "free-busy",
-			PollInterval: config.Duration(300e9), AuthorityHost: "http://127.0.0.1:1",
+			PollInterval: config.Duration(300e9), AuthorityHost: "http://127.0.0.1:1", SecretExpires: "2027-06-30",
 		},
 		tenant: "contoso.onmicrosoft.com", client: "11111111-2222-3333-4444-555555555555",
 		secret: "s3cr3t~Value.With.Dots",
@@ -122,7 +132,7 @@ func TestLoadShowsStoredValues(t *testing.T) {
 	store := &fakeStore{
 		settings: config.Settings{SyncType: "ews", User: "u@contoso.com", ExchangeServer: "external",
 			SupportedAccount: "single", MaxSubscriptionsPerConnection: 200, Mailboxes: []string{"a@x", "b@x"},
-			ExportDir: "/e", WindowPastDays: 30, WindowFutureDays: 365, Privacy: "full"},
+			ExportDir: "/e", WindowPastDays: 30, WindowFutureDays: 365, Privacy: "full", SecretExpires: "2027-06-30"},
 		tenant: "t-id", client: "c-id", secretStored: true,
 	}
 	f := open(t, store).Form()
@@ -140,6 +150,7 @@ func TestLoadShowsStoredValues(t *testing.T) {
 		{"tenant", f.tenantID.Text, "t-id"},
 		{"client", f.clientID.Text, "c-id"},
 		{"secret text", f.secret.Text, ""},
+		{"secret expires", f.secretExpires.Text, "2027-06-30"},
 		{"secret placeholder", f.secret.PlaceHolder, SecretStored},
 	}
 	for _, c := range checks {
@@ -300,7 +311,7 @@ func TestFieldOrder(t *testing.T) {
 		}
 	}
 	want := []string{"Sync-Type", "User", "Autodiscover URL", "Exchange server to be used", "Client ID", "Tenant ID",
-		"Supported account", "Client Secret", "Max subscriptions per connection", "EWS protocol debugging",
+		"Supported account", "Client Secret", "Client secret expires on", "Max subscriptions per connection", "EWS protocol debugging",
 		"Mailboxes to sync", "Export folder", "Sync window", "Privacy"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %q,\nwant %q", got, want)
