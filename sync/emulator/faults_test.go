@@ -29,6 +29,19 @@ func TestFaults(t *testing.T) {
 		b, err := io.ReadAll(resp.Body)
 		return resp, b, err
 	}
+	// statuses sends n requests and returns their HTTP statuses.
+	statuses := func(t *testing.T, n int) []int {
+		t.Helper()
+		var got []int
+		for range n {
+			resp, _, err := send()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, resp.StatusCode)
+		}
+		return got
+	}
 	t.Run("server busy", func(t *testing.T) {
 		e.srv.SetFaults(Faults{Kind: FaultServerBusy, EveryN: 1, BackOff: 1500 * time.Millisecond})
 		defer e.srv.SetFaults(Faults{})
@@ -68,14 +81,7 @@ func TestFaults(t *testing.T) {
 	t.Run("every Nth", func(t *testing.T) {
 		e.srv.SetFaults(Faults{Kind: Fault503, EveryN: 3})
 		defer e.srv.SetFaults(Faults{})
-		var got []int
-		for range 6 {
-			resp, _, err := send()
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, resp.StatusCode)
-		}
+		got := statuses(t, 6)
 		if want := []int{200, 200, 503, 200, 200, 503}; !equalInts(got, want) {
 			t.Errorf("statuses: got %v, want %v", got, want)
 		}
@@ -87,15 +93,7 @@ func TestFaults(t *testing.T) {
 			e.srv.mu.Unlock()
 			e.srv.SetFaults(Faults{Kind: Fault503, Probability: 0.5})
 			defer e.srv.SetFaults(Faults{})
-			var got []int
-			for range 8 {
-				resp, _, err := send()
-				if err != nil {
-					t.Fatal(err)
-				}
-				got = append(got, resp.StatusCode)
-			}
-			return got
+			return statuses(t, 8)
 		}
 		a, b := run(), run()
 		if !equalInts(a, b) {
