@@ -380,6 +380,25 @@ func httpError(op, target string, resp *response, code, msg string) *Error {
 	return e
 }
 
+// endpointOf turns a server into the URL of the autodiscover file (SOAP's
+// autodiscover.svc or POX's autodiscover.xml): a bare host gets
+// /autodiscover/file, a URL of the other method's file is switched to file,
+// anything else is used as given.
+func endpointOf(raw, file, other string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return "", err
+	}
+	p := strings.ToLower(u.Path)
+	switch {
+	case p == "" || p == "/":
+		u.Path = "/autodiscover/" + file
+	case strings.HasSuffix(p, "/"+other):
+		u.Path = u.Path[:len(u.Path)-len(other)] + file
+	}
+	return u.String(), nil
+}
+
 // pickEWS chooses per Request.Server, falling back to the other URL.
 func pickEWS(want, external, internal string) (string, string) {
 	if want == ServerInternal {

@@ -136,3 +136,27 @@ func FuzzParseGetUserSettings(f *testing.F) {
 		_, _ = parsePOX(bytes.Clone(b))
 	})
 }
+
+func TestEndpoints(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		raw, soap, pox string
+	}{
+		{"https://autodiscover.contoso.com", "https://autodiscover.contoso.com/autodiscover/autodiscover.svc", "https://autodiscover.contoso.com/autodiscover/autodiscover.xml"},
+		{" https://ad.contoso.com/ ", "https://ad.contoso.com/autodiscover/autodiscover.svc", "https://ad.contoso.com/autodiscover/autodiscover.xml"},
+		{"https://ad.contoso.com/AutoDiscover/AutoDiscover.xml", "https://ad.contoso.com/AutoDiscover/autodiscover.svc", "https://ad.contoso.com/AutoDiscover/AutoDiscover.xml"},
+		{"https://ad.contoso.com/autodiscover/autodiscover.svc", "https://ad.contoso.com/autodiscover/autodiscover.svc", "https://ad.contoso.com/autodiscover/autodiscover.xml"},
+		{"https://ad.contoso.com/custom/path", "https://ad.contoso.com/custom/path", "https://ad.contoso.com/custom/path"},
+	}
+	for _, tt := range tests {
+		if got, err := soapEndpoint(tt.raw); err != nil || got != tt.soap {
+			t.Errorf("soapEndpoint(%q): got %q, %v, want %q", tt.raw, got, err, tt.soap)
+		}
+		if got, err := poxEndpoint(tt.raw); err != nil || got != tt.pox {
+			t.Errorf("poxEndpoint(%q): got %q, %v, want %q", tt.raw, got, err, tt.pox)
+		}
+	}
+	if _, err := soapEndpoint("http://[::1"); err == nil {
+		t.Error("soapEndpoint of a bad URL: got no error, want one")
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 )
 
@@ -17,19 +16,9 @@ const (
 	nsPOXResponse = "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"
 )
 
+// poxEndpoint turns a server into the POX .xml URL (see endpointOf).
 func poxEndpoint(raw string) (string, error) {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil {
-		return "", err
-	}
-	p := strings.ToLower(u.Path)
-	switch {
-	case p == "" || p == "/":
-		u.Path = "/autodiscover/autodiscover.xml"
-	case strings.HasSuffix(p, "/autodiscover.svc"):
-		u.Path = u.Path[:len(u.Path)-len("autodiscover.svc")] + "autodiscover.xml"
-	}
-	return u.String(), nil
+	return endpointOf(raw, "autodiscover.xml", "autodiscover.svc")
 }
 
 func buildPOXRequest(user string) string {

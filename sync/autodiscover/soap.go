@@ -6,7 +6,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 )
 
@@ -24,22 +23,10 @@ const (
 // requestedSettings are the settings asked for.
 var requestedSettings = []string{"ExternalEwsUrl", "InternalEwsUrl", "GroupingInformation"}
 
-// soapEndpoint turns a configured server into the .svc URL: a bare host
-// gets /autodiscover/autodiscover.svc, a POX .xml URL is switched to .svc,
-// anything else is used as given.
+// soapEndpoint turns a configured server into the SOAP .svc URL (see
+// endpointOf).
 func soapEndpoint(raw string) (string, error) {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil {
-		return "", err
-	}
-	p := strings.ToLower(u.Path)
-	switch {
-	case p == "" || p == "/":
-		u.Path = "/autodiscover/autodiscover.svc"
-	case strings.HasSuffix(p, "/autodiscover.xml"):
-		u.Path = u.Path[:len(u.Path)-len("autodiscover.xml")] + "autodiscover.svc"
-	}
-	return u.String(), nil
+	return endpointOf(raw, "autodiscover.svc", "autodiscover.xml")
 }
 
 // buildGetUserSettings renders the GetUserSettings request (shape of
