@@ -78,9 +78,10 @@ func newDiagnosis(f *Form, d Diagnoser) *diagnosis {
 	g.find = widget.NewButtonWithIcon(FindAutodiscover, theme.SearchIcon(), g.findServer)
 	g.status = widget.NewLabel("")
 	g.status.Wrapping = fyne.TextWrapWord
+	g.status.Hide()
 	g.list = container.NewVBox()
-	heading := widget.NewLabelWithStyle("Connection test", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
-	g.panel = container.NewVBox(widget.NewSeparator(), heading, g.status, g.list)
+	heading := widget.NewLabelWithStyle("Connection test (the values above, not saved yet)", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+	g.panel = container.NewVBox(widget.NewSeparator(), heading, g.list)
 	g.panel.Hide()
 	return g
 }
@@ -121,6 +122,7 @@ func (g *diagnosis) start() {
 	g.test.Disable()
 	g.status.Importance = widget.MediumImportance
 	g.status.SetText("Testing the values in this window (nothing is saved)…")
+	g.status.Show()
 	g.panel.Show()
 	f.relayout()
 	go func() {
@@ -226,6 +228,7 @@ func (g *diagnosis) reset() {
 	g.rows = nil
 	g.list.RemoveAll()
 	g.status.SetText("")
+	g.status.Hide()
 	g.copy.Disable()
 	g.panel.Hide()
 }

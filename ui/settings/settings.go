@@ -216,8 +216,12 @@ func NewForm(store Store, parent fyne.Window, done func()) *Form {
 	}
 	f.scroll = container.NewVScroll(container.NewPadded(body))
 	buttons := container.NewHBox(append(left, layout.NewSpacer(), f.cancel, f.ok)...)
-	f.content = container.NewBorder(nil,
-		container.NewPadded(container.NewVBox(f.general, f.note, buttons)), nil, nil, f.scroll)
+	bottom := container.NewVBox(f.general, f.note)
+	if f.diag != nil { // the test's verdict stays in view while the checklist scrolls
+		bottom.Add(f.diag.status)
+	}
+	bottom.Add(buttons)
+	f.content = container.NewBorder(nil, container.NewPadded(bottom), nil, nil, f.scroll)
 	return f
 }
 
