@@ -164,26 +164,28 @@ func (s *Server) handleAutodiscoverPOX(w http.ResponseWriter, r *http.Request) {
 	b.open("Protocol")
 	b.elem("Type", "EXCH")
 	b.elem("Server", backendOf(mb))
-	b.elem("ASUrl", set["InternalEwsUrl"])
-	b.elem("EwsUrl", set["InternalEwsUrl"])
-	b.elem("EmwsUrl", set["InternalEwsUrl"])
-	b.elem("OOFUrl", set["InternalEwsUrl"])
+	poxServiceURLs(&b, set["InternalEwsUrl"])
 	b.close("Protocol")
 	b.open("Protocol")
 	b.elem("Type", "EXPR")
 	b.elem("Server", "outlook.office365.com")
 	b.elem("SSL", "On")
 	b.elem("AuthPackage", "Basic")
-	b.elem("ASUrl", set["ExternalEwsUrl"])
-	b.elem("EwsUrl", set["ExternalEwsUrl"])
-	b.elem("EmwsUrl", set["ExternalEwsUrl"])
-	b.elem("OOFUrl", set["ExternalEwsUrl"])
+	poxServiceURLs(&b, set["ExternalEwsUrl"])
 	b.close("Protocol")
 	b.close("Account")
 	b.close("Response")
 	b.close("Autodiscover")
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 	w.Write(b.Bytes())
+}
+
+// poxServiceURLs writes a POX Protocol's service URLs (elements of samples
+// 52 and 53), all one EWS URL in Exchange Online.
+func poxServiceURLs(b *xw, ews string) {
+	for _, name := range []string{"ASUrl", "EwsUrl", "EmwsUrl", "OOFUrl"} {
+		b.elem(name, ews)
+	}
 }
 
 // writePOXError finishes b, opened at <Autodiscover>, with the POX error
