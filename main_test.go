@@ -208,7 +208,7 @@ func TestConfigSetBadExits2AndChangesNothing(t *testing.T) {
 		{"max_subscriptions_per_connection", "500", "Max subscriptions per connection: 500 is out of range"},
 		{"max_subscriptions_per_connection", "0", "from 1 to 200"},
 		{"user", "alice", "User:"},
-		{"mailboxes", "a@contoso.com,not an address", "Mailboxes:"},
+		{"mailboxes", "a@contoso.com,not an address", "Mailboxes to sync:"},
 		{"autodiscover_url", "http://autodiscover.contoso.com", "use https://"},
 		{"poll_interval", "5s", "Poll interval:"},
 		{"exchange_server", "cloud", "Exchange server to be used:"},

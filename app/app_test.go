@@ -476,7 +476,15 @@ func TestReloadRequestPicksUpChanges(t *testing.T) {
 	if got := f.app.Settings().User; got != "alice@contoso.com" {
 		t.Errorf("got user %q, want the reloaded one", got)
 	}
-	if reloads, _ := f.eng.counts(); reloads != 1 {
+	// Reload publishes the new status before it tells the engine, so wait
+	// for the engine's count rather than reading it once.
+	reloads := 0
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if reloads, _ = f.eng.counts(); reloads >= 1 {
+			break
+		}
+	}
+	if reloads != 1 {
 		t.Errorf("got %d engine reloads, want 1", reloads)
 	}
 	cancel()
