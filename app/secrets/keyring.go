@@ -28,8 +28,9 @@ const DefaultTimeout = 5 * time.Second
 //
 // Layout: one entry per profile, service "exocal", user (account) = the
 // profile name, whose secret is the JSON object
-// {"tenant_id": …, "client_id": …, "client_secret": …}. One entry keeps
-// the three values consistent (one write, one prompt at most) and
+// {"tenant_id": …, "client_id": …, "client_secret": …, "client_certificate": …}
+// (the last only when a certificate is stored: its PEM bundle, private key
+// included). One entry keeps the values consistent (one write, one prompt at most) and
 // `secret-tool search service exocal` shows it.
 type Keyring struct {
 	Service string        // KeyringService when empty

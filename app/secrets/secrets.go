@@ -1,7 +1,9 @@
 // Package secrets keeps ExoCal's app registration (tenant ID, client ID,
-// client secret) in the OS keyring through go-keyring, with a timeout on
-// every call, read-only EXOCAL_* environment overrides for headless use, and
-// an in-memory store for tests. It never falls back to a plaintext file.
+// client secret and/or client certificate) in the OS keyring through
+// go-keyring, with a timeout on every call, read-only EXOCAL_* environment
+// overrides for headless use, and an in-memory store for tests. It never
+// falls back to a plaintext file: the certificate's PEM bundle, private key
+// included, lives only in the keyring entry (or EXOCAL_CLIENT_CERTIFICATE).
 package secrets
 
 import (
@@ -12,28 +14,57 @@ import (
 	"sync"
 
 	"github.com/exocal/exocal/app/config"
+	"github.com/exocal/exocal/sync/auth"
 )
 
 // Registration is what Entra gives an administrator for an app-only app.
-// ClientSecret is the secret's Value, never its ID.
+// ClientSecret is the secret's Value, never its ID. ClientCertificate is
+// the PEM bundle of a certificate registered on the app and its private
+// key (the credential Microsoft recommends over a secret). When both are
+// present the certificate is used (see Credential): a user who adds a
+// certificate need not delete the secret first, and the secret stays as a
+// fallback they can return to with `exocal secret clear-certificate`.
 type Registration struct {
-	TenantID     string `json:"tenant_id"`
-	ClientID     string `json:"client_id"`
-	ClientSecret string `json:"client_secret"`
+	TenantID          string `json:"tenant_id"`
+	ClientID          string `json:"client_id"`
+	ClientSecret      string `json:"client_secret"`
+	ClientCertificate string `json:"client_certificate,omitempty"`
 }
 
-// Complete reports whether all three values are present.
+// Complete reports whether the IDs and a credential (secret or
+// certificate) are present.
 func (r Registration) Complete() bool {
-	return r.TenantID != "" && r.ClientID != "" && r.ClientSecret != ""
+	return r.TenantID != "" && r.ClientID != "" && (r.ClientSecret != "" || r.ClientCertificate != "")
 }
 
-// String never shows the secret.
+// UsesCertificate reports whether the certificate is the credential in use.
+func (r Registration) UsesCertificate() bool { return r.ClientCertificate != "" }
+
+// Credential returns what the token request authenticates with: the
+// parsed certificate when one is present (the secret is then ignored),
+// else the secret.
+func (r Registration) Credential() (secret string, cert *auth.Certificate, err error) {
+	if r.ClientCertificate == "" {
+		return r.ClientSecret, nil, nil
+	}
+	cert, _, err = ParseCertificate(r.ClientCertificate)
+	if err != nil {
+		return "", nil, err
+	}
+	return "", cert, nil
+}
+
+// String never shows the secret or the certificate's key.
 func (r Registration) String() string {
 	s := "missing"
 	if r.ClientSecret != "" {
 		s = "set"
 	}
-	return "tenant " + r.TenantID + ", client " + r.ClientID + ", secret " + s
+	out := "tenant " + r.TenantID + ", client " + r.ClientID + ", secret " + s
+	if r.ClientCertificate != "" {
+		out += ", certificate set"
+	}
+	return out
 }
 
 // GoString keeps %#v from printing the secret too.
@@ -99,6 +130,9 @@ const (
 	EnvTenantID     = "EXOCAL_TENANT_ID"
 	EnvClientID     = "EXOCAL_CLIENT_ID"
 	EnvClientSecret = "EXOCAL_CLIENT_SECRET"
+	// EnvClientCertificate holds the PEM bundle itself (certificate and
+	// private key), never a file name: secrets are never read from files.
+	EnvClientCertificate = "EXOCAL_CLIENT_CERTIFICATE"
 )
 
 // Env overlays the EXOCAL_* environment variables on a base Store. Each
@@ -115,9 +149,10 @@ func (e Env) env() Registration {
 		get = os.Getenv
 	}
 	return Registration{
-		TenantID:     strings.TrimSpace(get(EnvTenantID)),
-		ClientID:     strings.TrimSpace(get(EnvClientID)),
-		ClientSecret: strings.TrimSpace(get(EnvClientSecret)),
+		TenantID:          strings.TrimSpace(get(EnvTenantID)),
+		ClientID:          strings.TrimSpace(get(EnvClientID)),
+		ClientSecret:      strings.TrimSpace(get(EnvClientSecret)),
+		ClientCertificate: strings.TrimSpace(get(EnvClientCertificate)),
 	}
 }
 
@@ -127,9 +162,13 @@ func (e Env) Overridden() (tenant, client, secret bool) {
 	return r.TenantID != "", r.ClientID != "", r.ClientSecret != ""
 }
 
+// CertificateOverridden reports whether EXOCAL_CLIENT_CERTIFICATE is set.
+func (e Env) CertificateOverridden() bool { return e.env().ClientCertificate != "" }
+
 // Get returns the base's registration with the environment's values on top.
-// When the environment supplies all three values the base is not asked, so
-// headless use works without any keyring.
+// When the environment supplies the IDs and a credential (secret or
+// certificate) the base is not asked, so headless use works without any
+// keyring.
 func (e Env) Get(ctx context.Context, profile string) (Registration, error) {
 	env := e.env()
 	if env.Complete() {
@@ -156,6 +195,9 @@ func (e Env) Get(ctx context.Context, profile string) (Registration, error) {
 	}
 	if env.ClientSecret != "" {
 		r.ClientSecret = env.ClientSecret
+	}
+	if env.ClientCertificate != "" {
+		r.ClientCertificate = env.ClientCertificate
 	}
 	return r, nil
 }

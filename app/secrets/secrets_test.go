@@ -230,9 +230,9 @@ func TestEnvOverride(t *testing.T) {
 		{"nothing anywhere", NewMemory(), nil, Registration{}, ErrNotFound},
 		{"keyring only", memWith(stored), nil, stored, nil},
 		{"all from env, keyring unusable", failing{}, map[string]string{EnvTenantID: "et", EnvClientID: "ec", EnvClientSecret: " es\n"},
-			Registration{"et", "ec", "es"}, nil},
+			Registration{TenantID: "et", ClientID: "ec", ClientSecret: "es"}, nil},
 		{"env secret over keyring", memWith(stored), map[string]string{EnvClientSecret: "es"},
-			Registration{"stored-tenant", "stored-client", "es"}, nil},
+			Registration{TenantID: "stored-tenant", ClientID: "stored-client", ClientSecret: "es"}, nil},
 		{"partial env, empty keyring", NewMemory(), map[string]string{EnvTenantID: "et"}, Registration{TenantID: "et"}, nil},
 		{"partial env, keyring unusable", failing{}, map[string]string{EnvTenantID: "et"}, Registration{}, ErrNoSecretService},
 	}
@@ -319,7 +319,7 @@ func TestMemory(t *testing.T) {
 	if _, err := m.Get(ctx, "p"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("got %v, want ErrNotFound", err)
 	}
-	want := Registration{"t", "c", "s"}
+	want := Registration{TenantID: "t", ClientID: "c", ClientSecret: "s"}
 	m.Set(ctx, "p", want)
 	if got, _ := m.Get(ctx, "p"); got != want {
 		t.Errorf("got %v, want %v", got, want)
