@@ -23,6 +23,10 @@ import (
 //	POST   /_emulator/mode?name=MODE&on=true|false      switch a Mode
 //	POST   /_emulator/faults                            set Faults (JSON)
 //	POST   /_emulator/latency?d=25ms                    set the added latency
+//	GET    /_emulator/state                             modes on, per-mailbox states, Date skew (State)
+//	POST   /_emulator/unlicensed                        mailboxes without an EWS licence (JSON array of addresses)
+//	POST   /_emulator/out-of-scope                      mailboxes outside the app's scope (JSON array of addresses)
+//	POST   /_emulator/date-skew?d=-10m                  ModeSkewedDate's skew of the token endpoint's Date
 
 // ItemPatch is the body of PATCH /_emulator/items/{mailbox}/{id}: the
 // fields that are set are changed.
@@ -130,6 +134,28 @@ func (s *Server) handleAdmin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.SetFaults(f)
+		w.WriteHeader(http.StatusNoContent)
+	case parts[0] == "state" && r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, s.State())
+	case (parts[0] == "unlicensed" || parts[0] == "out-of-scope") && r.Method == http.MethodPost:
+		var addrs []string
+		if err := json.NewDecoder(r.Body).Decode(&addrs); err != nil {
+			http.Error(w, parts[0]+": want a JSON array of mailbox addresses: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		if parts[0] == "unlicensed" {
+			s.SetUnlicensedMailboxes(addrs...)
+		} else {
+			s.SetOutOfScopeMailboxes(addrs...)
+		}
+		w.WriteHeader(http.StatusNoContent)
+	case parts[0] == "date-skew" && r.Method == http.MethodPost:
+		d, err := time.ParseDuration(r.URL.Query().Get("d"))
+		if err != nil {
+			http.Error(w, "date-skew: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		s.SetDateSkew(d)
 		w.WriteHeader(http.StatusNoContent)
 	case parts[0] == "latency" && r.Method == http.MethodPost:
 		d, err := time.ParseDuration(r.URL.Query().Get("d"))

@@ -17,6 +17,29 @@
 //     reasons for expired, revoked and invalid tokens are inferred.
 //   - X-EWS-Policy-Reason for an app missing from EwsAllowedAppIDs is
 //     inferred (it contains "blocked by policy").
+//   - AADSTS53003 (Conditional Access), 90038 (national cloud) and 65001
+//     (no consent, suberror consent_required) use the wording of published
+//     Entra responses; 7000112's ("Application '{id}'({name}) is
+//     disabled.") is Microsoft's troubleshooting article's. The HTTP status
+//     (400) and the error kinds for app-only requests (invalid_grant,
+//     invalid_request, unauthorized_client) are inferred, as is the order
+//     of the checks (cloud before the client, disabled / consent /
+//     Conditional Access after the credential).
+//   - ModeMissingRole's token carries Calendars.Read; that EWS refuses it
+//     with 401 and 2000008, as a token without roles, is inferred.
+//   - ModeConsentPropagating (full_access_as_app in the token, 401 2000008
+//     from EWS until consent reaches Exchange) is inferred from reports of
+//     consent taking minutes to apply.
+//   - A mailbox without an EWS licence (F1/F3/Kiosk) gets HTTP 403 without
+//     X-EWS-Policy-Reason and an empty body: inferred.
+//   - A mailbox outside an application access policy or RBAC for
+//     Applications scope gets an HTTP 500 SOAP fault ErrorAccessDenied,
+//     "Access is denied. Check credentials and try again." (EWS's text for
+//     ErrorAccessDenied). Microsoft documents no EWS wording for it (Graph
+//     says "Blocked by tenant configured AppOnly AccessPolicy settings"):
+//     the code, the fault form and the text are inferred.
+//   - ModeSkewedDate skews only the token endpoint's Date header; token
+//     claims and EWS keep the emulator's clock.
 //   - HTTP 429 + Retry-After is not in the EWS docs (ews-protocol.md §8).
 //   - More than 200 ids in one GetStreamingEvents gives ErrorInvalidArgument,
 //     an idle subscription expires after 30 minutes, and the override cookie
@@ -65,10 +88,41 @@ const (
 	// ModeAutodiscover401: the SOAP Autodiscover endpoint answers 401 (as
 	// for tenants with security defaults), so clients fall back to V2.
 	ModeAutodiscover401 Mode = "autodiscover-401"
+	// ModeConditionalAccess: a Conditional Access policy for workload
+	// identities blocks the app: the token endpoint answers AADSTS53003.
+	ModeConditionalAccess Mode = "conditional-access"
+	// ModeWrongCloud: the tenant lives in a national cloud (US Government):
+	// the token endpoint answers AADSTS90038.
+	ModeWrongCloud Mode = "wrong-cloud"
+	// ModeAppDisabled: the app's service principal is disabled in the
+	// tenant: the token endpoint answers AADSTS7000112.
+	ModeAppDisabled Mode = "app-disabled"
+	// ModeConsentRequired: the token endpoint answers AADSTS65001 (the
+	// administrator has not consented to the application).
+	ModeConsentRequired Mode = "consent-required"
+	// ModeMissingRole: consent was granted for another Exchange permission
+	// (Calendars.Read) but the manifest lacks full_access_as_app: tokens
+	// carry roles, none of them full_access_as_app; EWS answers 401 2000008.
+	ModeMissingRole Mode = "missing-role"
+	// ModeConsentPropagating: admin consent was just granted: tokens carry
+	// full_access_as_app, but EWS still answers 401 with x-ms-diagnostics
+	// 2000008 (consent has not reached Exchange yet).
+	ModeConsentPropagating Mode = "consent-propagating"
+	// ModeSkewedDate: the token endpoint's Date header is off by
+	// Options.DateSkew (10 minutes ahead when unset), as a client with a
+	// wrong clock sees it.
+	ModeSkewedDate Mode = "skewed-date"
 )
 
-// Modes lists every mode, for flag help.
-var Modes = []Mode{ModeExpiredSecret, ModeNoConsent, ModeEWSDisabled, ModeNotAllowlisted, ModeAutodiscover401}
+// Modes lists every mode, for flag help. Per-mailbox states (no EWS
+// licence, outside the app's scope) are not modes: see
+// Options.UnlicensedMailboxes and Options.OutOfScopeMailboxes.
+var Modes = []Mode{ModeExpiredSecret, ModeNoConsent, ModeEWSDisabled, ModeNotAllowlisted, ModeAutodiscover401,
+	ModeConditionalAccess, ModeWrongCloud, ModeAppDisabled, ModeConsentRequired, ModeMissingRole,
+	ModeConsentPropagating, ModeSkewedDate}
+
+// defaultDateSkew is ModeSkewedDate's skew when Options.DateSkew is 0.
+const defaultDateSkew = 10 * time.Minute
 
 // Options configure a Server.
 type Options struct {
@@ -82,6 +136,17 @@ type Options struct {
 	// TokenLifetime of access tokens; 0 means 3599 s as Entra.
 	TokenLifetime time.Duration
 	Modes         []Mode
+	// UnlicensedMailboxes have no licence that includes EWS (F1, F3,
+	// Kiosk): EWS answers 403 without X-EWS-Policy-Reason for them.
+	UnlicensedMailboxes []string
+	// OutOfScopeMailboxes exist in the tenant but are outside the app's
+	// application access policy or RBAC for Applications scope: EWS
+	// answers ErrorAccessDenied for them.
+	OutOfScopeMailboxes []string
+	// DateSkew is how far the token endpoint's Date header is off in
+	// ModeSkewedDate (positive: Entra is ahead of the client); 0 means
+	// 10 minutes.
+	DateSkew time.Duration
 	// Latency added to every request (not to /_emulator/).
 	Latency time.Duration
 	Faults  Faults
@@ -108,6 +173,8 @@ type Server struct {
 
 	mu          sync.Mutex
 	modes       map[Mode]bool
+	unlicensed  map[string]bool // lower-case addresses
+	outOfScope  map[string]bool // lower-case addresses
 	latency     time.Duration
 	faults      Faults
 	faultCount  uint64
@@ -176,6 +243,8 @@ func New(opts Options) *Server {
 	for _, m := range opts.Modes {
 		s.modes[m] = true
 	}
+	s.unlicensed = addressSet(opts.UnlicensedMailboxes)
+	s.outOfScope = addressSet(opts.OutOfScopeMailboxes)
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		panic("emulator: generate signing key: " + err.Error())

@@ -136,6 +136,9 @@ func (s *Server) handleEWS(w http.ResponseWriter, r *http.Request) {
 		s.writeFault(w, r, "ErrorNonExistentMailbox", "The SMTP address has no mailbox associated with it.", [][2]string{{"SmtpAddress", addr}}, f, hit)
 		return
 	}
+	if s.mailboxRefusal(w, r, mb, f, hit) {
+		return
+	}
 	req.mailbox = mb
 	req.anchor = r.Header.Get("X-AnchorMailbox")
 	if req.anchor == "" {

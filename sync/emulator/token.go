@@ -28,9 +28,14 @@ const (
 	// ewsResource is Exchange Online's resource (audience) for EWS tokens.
 	ewsResource = "https://outlook.office365.com"
 	// exoAppID is the well-known application id of "Office 365 Exchange Online".
-	exoAppID           = "00000002-0000-0ff1-ce00-000000000000"
-	assertionType      = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-	fullAccessAsApp    = "full_access_as_app"
+	exoAppID        = "00000002-0000-0ff1-ce00-000000000000"
+	assertionType   = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+	fullAccessAsApp = "full_access_as_app"
+	// otherExchangeRole is an Office 365 Exchange Online application
+	// permission that is not full_access_as_app (ModeMissingRole).
+	otherExchangeRole = "Calendars.Read"
+	// appDisplayName is the registered app's name in tokens and errors.
+	appDisplayName     = "ExoCal"
 	defaultTokenExpiry = 3599 * time.Second
 )
 
@@ -43,11 +48,17 @@ type aadError struct {
 	TraceID       string `json:"trace_id"`
 	CorrelationID string `json:"correlation_id"`
 	ErrorURI      string `json:"error_uri"`
+	Suberror      string `json:"suberror,omitempty"`
 }
 
 // writeAADError answers like Entra: status, JSON body with the AADSTS code
 // and the trace/correlation/timestamp trailer in error_description.
 func (s *Server) writeAADError(w http.ResponseWriter, r *http.Request, status int, kind string, code int, msg string) {
+	s.writeAADErrorSub(w, r, status, kind, code, "", msg)
+}
+
+// writeAADErrorSub is writeAADError with a suberror (e.g. consent_required).
+func (s *Server) writeAADErrorSub(w http.ResponseWriter, r *http.Request, status int, kind string, code int, sub, msg string) {
 	now := s.now().UTC()
 	ts := now.Format("2006-01-02 15:04:05Z")
 	trace := s.guid()
@@ -63,6 +74,7 @@ func (s *Server) writeAADError(w http.ResponseWriter, r *http.Request, status in
 		TraceID:       trace,
 		CorrelationID: corr,
 		ErrorURI:      fmt.Sprintf("https://login.microsoftonline.com/error?code=%d", code),
+		Suberror:      sub,
 	}
 	// Entra separates the trailer with CRLF.
 	body.Description = strings.Replace(body.Description, " Trace ID: ", "\r\nTrace ID: ", 1)
@@ -90,6 +102,7 @@ func setNoStoreJSON(h http.Header) {
 
 // handleToken serves POST /{tenant}/oauth2/v2.0/token.
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, tenantSeg string) {
+	s.setTokenDate(w)
 	if r.Method != http.MethodPost {
 		// Entra answers a GET on the token endpoint with AADSTS900561.
 		s.writeAADError(w, r, http.StatusBadRequest, "invalid_request", 900561,
@@ -104,6 +117,9 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, tenantSeg s
 	if !s.knownTenant(tenantSeg) {
 		s.writeAADError(w, r, http.StatusBadRequest, "invalid_request", 90002,
 			fmt.Sprintf("Tenant '%s' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.", tenantSeg))
+		return
+	}
+	if s.tenantRefusal(w, r, tenantSeg) {
 		return
 	}
 	grant := r.PostForm.Get("grant_type")
@@ -163,6 +179,9 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, tenantSeg s
 	default:
 		s.writeAADError(w, r, http.StatusUnauthorized, "invalid_client", 7000218,
 			"The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
+		return
+	}
+	if s.appRefusal(w, r) {
 		return
 	}
 	tok, exp := s.issueToken(appidacr)
@@ -350,7 +369,7 @@ func (s *Server) issueToken(appidacr string) (string, time.Duration) {
 		"iat":             now.Unix(),
 		"nbf":             now.Unix(),
 		"exp":             now.Add(life).Unix(),
-		"app_displayname": "ExoCal",
+		"app_displayname": appDisplayName,
 		"appid":           s.opts.ClientID,
 		"appidacr":        appidacr,
 		"idp":             "https://sts.windows.net/" + s.opts.TenantID + "/",
@@ -360,7 +379,11 @@ func (s *Server) issueToken(appidacr string) (string, time.Duration) {
 		"uti":             fmt.Sprintf("emu%d", serial),
 		"ver":             "1.0",
 	}
-	if !s.hasMode(ModeNoConsent) {
+	switch {
+	case s.hasMode(ModeNoConsent):
+	case s.hasMode(ModeMissingRole):
+		claims["roles"] = []string{otherExchangeRole}
+	default:
 		claims["roles"] = []string{fullAccessAsApp}
 	}
 	header := map[string]any{"typ": "JWT", "alg": "RS256", "x5t": s.keyID, "kid": s.keyID}
@@ -374,6 +397,10 @@ func (s *Server) issueToken(appidacr string) (string, time.Duration) {
 func (s *Server) servicePrincipalID() string {
 	return s.guidFrom("sp:" + s.opts.ClientID)
 }
+
+// noPermissionsDiag is Exchange Online's x-ms-diagnostics for a token
+// without (understood) permissions.
+const noPermissionsDiag = `2000008;reason="The token contains no permissions, or permissions can not be understood.";error_category="invalid_grant"`
 
 // tokenProblem is why EWS refuses a bearer token.
 type tokenProblem struct {
@@ -414,8 +441,10 @@ func (s *Server) checkBearer(r *http.Request) *tokenProblem {
 		return &tokenProblem{diag: `2000001;reason="The token has been revoked.";error_category="invalid_token"`}
 	}
 	roles, _ := claims["roles"].([]any)
-	if !slices.Contains(roles, any(fullAccessAsApp)) {
-		return &tokenProblem{diag: `2000008;reason="The token contains no permissions, or permissions can not be understood.";error_category="invalid_grant"`}
+	if !slices.Contains(roles, any(fullAccessAsApp)) || s.hasMode(ModeConsentPropagating) {
+		// With ModeConsentPropagating the token is right, but Exchange has
+		// not yet learnt of the consent.
+		return &tokenProblem{diag: noPermissionsDiag}
 	}
 	return nil
 }
