@@ -207,6 +207,7 @@ func stripLogger(b backend.Settings) backend.Settings {
 // when the settled state (syncing and paused are no verdict) turns to
 // error: once per transition, however often the error is republished.
 func (s *syncService) publish(st app.Status) {
+	st = withExpiry(st, s.core.Settings().SecretExpiry(), time.Now())
 	s.core.Publish(st)
 	if st.State == app.StateSyncing || st.State == app.StatePaused {
 		return
@@ -221,6 +222,25 @@ func (s *syncService) publish(st app.Status) {
 		body = "Open Settings to check the setup."
 	}
 	s.notify("ExoCal: syncing stopped", body)
+}
+
+// withExpiry turns an idle status into a warning when the client secret's
+// noted expiry date is near or past (check.ExpiryNotice: from 14 days
+// before it). The words come as finding and fix lines, like an explained
+// error: the tray says "The client secret expires on … — open Settings to
+// fix". Errors and other warnings keep their own, more pressing, reason.
+func withExpiry(st app.Status, expires, now time.Time) app.Status {
+	warn, msg := check.ExpiryNotice(now, expires)
+	if !warn || st.State != app.StateIdle {
+		return st
+	}
+	st.State = app.StateWarning
+	st.Err = msg
+	if finding, fix, ok := strings.Cut(msg, ": "); ok {
+		r, n := utf8.DecodeRuneInString(fix)
+		st.Err = finding + ".\n" + string(unicode.ToUpper(r)) + fix[n:]
+	}
+	return st
 }
 
 // explain is the tray's words for err: `exocal check`'s finding and fix

@@ -251,3 +251,34 @@ func TestExplanationWords(t *testing.T) {
 		}
 	}
 }
+
+func TestWithExpiry(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	day := 24 * time.Hour
+	idle := app.Status{State: app.StateIdle, Mailboxes: []app.MailboxStatus{{Address: "a@x"}}}
+	for _, tt := range []struct {
+		name    string
+		st      app.Status
+		expires time.Time
+		state   app.State
+		err     string
+	}{
+		{"no date", idle, time.Time{}, app.StateIdle, ""},
+		{"far away", idle, now.Add(60 * day), app.StateIdle, ""},
+		{"a week before", idle, time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC), app.StateWarning,
+			"The client secret expires on 2026-12-05 (in 7 day(s)).\nCreate a new one in Entra and paste its Value in Settings."},
+		{"expired", idle, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), app.StateWarning,
+			"The client secret expired on 2026-11-01.\nCreate a new one in Entra and paste its Value in Settings."},
+		{"an error keeps its reason", app.Status{State: app.StateError, Err: "Rejected."}, now.Add(-day), app.StateError, "Rejected."},
+		{"syncing stays syncing", app.Status{State: app.StateSyncing}, now.Add(-day), app.StateSyncing, ""},
+	} {
+		got := withExpiry(tt.st, tt.expires, now)
+		if got.State != tt.state || got.Err != tt.err {
+			t.Errorf("%s: got %v %q, want %v %q", tt.name, got.State, got.Err, tt.state, tt.err)
+		}
+		if len(got.Mailboxes) != len(tt.st.Mailboxes) {
+			t.Errorf("%s: got %d mailboxes, want %d", tt.name, len(got.Mailboxes), len(tt.st.Mailboxes))
+		}
+	}
+}

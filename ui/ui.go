@@ -196,7 +196,8 @@ type shell struct {
 	tray     *tray.Tray // nil: no tray
 	now      func() time.Time
 
-	first bool // no snapshot handled yet
+	first    bool          // no snapshot handled yet
+	loopDone chan struct{} // closed when loop returns (tests wait for it; Run cannot: the loop may be stuck in fyne.DoAndWait once the app has quit)
 }
 
 // newShell builds the windows and the tray (desk nil: none; hosted: a
@@ -241,7 +242,11 @@ func (s *shell) start(showSettings, showStatus bool) (stop func()) {
 	s.core.OnActivate(func() { fyne.Do(s.settings.Show) })
 	ch, cancel := s.core.Subscribe()
 	done := make(chan struct{})
-	go s.loop(ch, done)
+	s.loopDone = make(chan struct{})
+	go func() {
+		defer close(s.loopDone)
+		s.loop(ch, done)
+	}()
 	return func() {
 		close(done)
 		cancel()

@@ -146,6 +146,7 @@ func TestShellLoopAndActivate(t *testing.T) {
 		t.Errorf("after a snapshot on the channel: got %q, want %q", got, tray.LabelPaused)
 	}
 	stop()
+	<-s.loopDone
 	if got := join(core.calls); got != "unsubscribe" {
 		t.Errorf("after stop: got calls %q, want %q", got, "unsubscribe")
 	}
@@ -219,7 +220,10 @@ func TestStatusWindowButtonsCallTheCore(t *testing.T) {
 func TestStatusWindowOpensWithoutTrayHost(t *testing.T) {
 	s, _, _ := newTestShell(t)
 	stop := s.start(false, true)
-	defer stop()
+	defer func() {
+		stop()
+		<-s.loopDone
+	}()
 	if !s.status.Visible() {
 		t.Errorf("got the status window hidden, want it open at start")
 	}

@@ -48,7 +48,7 @@ func New(a fyne.App, act Actions, onClose func()) *Window {
 	s.detail.Hide()
 	s.folder = widget.NewLabel("")
 	s.folder.Truncation = fyne.TextTruncateEllipsis
-	s.folder.Importance = widget.LowImportance
+	s.folder.TextStyle.Italic = true
 	s.empty = widget.NewLabel("No mailboxes yet.")
 	s.rows = container.NewVBox()
 
@@ -69,13 +69,14 @@ func New(a fyne.App, act Actions, onClose func()) *Window {
 	s.Settings = widget.NewButtonWithIcon(tray.LabelSettings, theme.SettingsIcon(), call(act.Settings))
 	s.Quit = widget.NewButton(tray.LabelQuit, call(act.Quit))
 
-	head := container.NewBorder(nil, nil, s.icon, nil, container.NewVBox(s.headline, s.detail, s.folder))
+	icon := container.NewVBox(container.NewGridWrap(fyne.NewSize(40, 40), s.icon)) // pinned to the top
+	head := container.NewBorder(nil, nil, icon, nil, container.NewVBox(s.headline, s.detail, s.folder))
 	buttons := container.NewHBox(s.SyncNow, s.Pause, s.OpenFolder)
 	buttons2 := container.NewHBox(s.Settings, s.Quit)
 	bottom := container.NewVBox(widget.NewSeparator(), container.NewBorder(nil, nil, buttons, buttons2))
 	list := container.NewVScroll(container.NewVBox(s.empty, s.rows))
 	s.w.SetContent(container.NewBorder(container.NewVBox(head, widget.NewSeparator()), bottom, nil, nil, list))
-	s.w.Resize(fyne.NewSize(680, 360))
+	s.w.Resize(fyne.NewSize(680, 330))
 	s.onClose = onClose
 	s.w.SetCloseIntercept(s.closeIntercept)
 	s.Update(Model{Headline: tray.LabelNotSetUp})
