@@ -19,22 +19,26 @@ const (
 	CauseSecretLooksLikeID   Cause = "secret-looks-like-id"
 	CauseSecretExpiring      Cause = "secret-expiring"
 	CauseSecretExpiryPassed  Cause = "secret-expiry-passed"
+	CauseCertificateInvalid  Cause = "certificate-invalid"  // the stored bundle cannot be used (parse, key, not yet valid)
+	CauseCertificateExpired  Cause = "certificate-expired"  // the certificate's NotAfter has passed
+	CauseCertificateExpiring Cause = "certificate-expiring" // within secrets.CertificateWarnDays of NotAfter
 
-	CauseInvalidSecret     Cause = "invalid-secret"
-	CauseSecretIDNotValue  Cause = "secret-id-not-value"
-	CauseSecretExpired     Cause = "secret-expired"
-	CauseAppNotFound       Cause = "app-not-found"
-	CauseTenantNotFound    Cause = "tenant-not-found"
-	CauseWrongCloud        Cause = "wrong-cloud"
-	CauseBadScope          Cause = "bad-scope"
-	CauseConditionalAccess Cause = "conditional-access"
-	CauseConsentMissing    Cause = "consent-missing"
-	CauseMissingRole       Cause = "missing-role"
-	CauseWrongAudience     Cause = "wrong-audience"
-	CauseWrongTenantToken  Cause = "token-tenant-mismatch"
-	CauseClockSkew         Cause = "clock-skew"
-	CauseEntraOther        Cause = "entra-error"
-	CauseConfig            Cause = "config-error"
+	CauseInvalidSecret      Cause = "invalid-secret"
+	CauseSecretIDNotValue   Cause = "secret-id-not-value"
+	CauseSecretExpired      Cause = "secret-expired"
+	CauseInvalidCertificate Cause = "invalid-certificate" // AADSTS700027: the certificate is not registered on the app
+	CauseAppNotFound        Cause = "app-not-found"
+	CauseTenantNotFound     Cause = "tenant-not-found"
+	CauseWrongCloud         Cause = "wrong-cloud"
+	CauseBadScope           Cause = "bad-scope"
+	CauseConditionalAccess  Cause = "conditional-access"
+	CauseConsentMissing     Cause = "consent-missing"
+	CauseMissingRole        Cause = "missing-role"
+	CauseWrongAudience      Cause = "wrong-audience"
+	CauseWrongTenantToken   Cause = "token-tenant-mismatch"
+	CauseClockSkew          Cause = "clock-skew"
+	CauseEntraOther         Cause = "entra-error"
+	CauseConfig             Cause = "config-error"
 
 	CauseNetworkDNS     Cause = "network-dns"
 	CauseNetworkTLS     Cause = "network-tls"
@@ -72,6 +76,7 @@ func (c Cause) Setup() bool {
 	switch c {
 	case CauseSettingsUnreadable, CauseSettingsInvalid, CauseSyncDisabled,
 		CauseKeyringUnavailable, CauseRegistrationMissing, CauseRegistrationInvalid, CauseTenantAlias,
+		CauseCertificateInvalid, CauseCertificateExpired, CauseInvalidCertificate,
 		CauseInvalidSecret, CauseSecretIDNotValue, CauseSecretExpired, CauseAppNotFound,
 		CauseTenantNotFound, CauseWrongCloud, CauseBadScope, CauseConditionalAccess,
 		CauseConsentMissing, CauseMissingRole, CauseWrongAudience, CauseWrongTenantToken, CauseClockSkew,

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/exocal/exocal/app/secrets"
 	"github.com/exocal/exocal/sync/auth"
 	"github.com/exocal/exocal/sync/autodiscover"
 	"github.com/exocal/exocal/sync/ews"
@@ -43,6 +44,8 @@ var EWSEndDate = time.Date(2027, 4, 1, 0, 0, 0, 0, time.UTC)
 // facts carries the values fixes fill in.
 type facts struct {
 	tenantID, clientID, secret string
+	cert                       *auth.Certificate // the credential, when a certificate is used
+	certInfo                   secrets.CertificateInfo
 	supportedAccount           string
 	authority                  string
 	user                       string
@@ -113,6 +116,12 @@ func classifyToken(err error, f facts) finding {
 			fmt.Sprintf("The Tenant ID %q is an alias, not a tenant: app-only sign-in needs the tenant itself.", f.tenantID),
 			"Enter the Directory (tenant) ID GUID from " + f.appPage("Overview") + " (or a verified domain such as contoso.onmicrosoft.com):\n" +
 				"  exocal config set tenant_id <Directory (tenant) ID>"}
+	case auth.IsInvalidCertificate(err):
+		return invalidCertificateFinding(f)
+	case auth.IsConfig(err) && isCertificateConfig(err):
+		var ce *auth.ConfigError
+		errors.As(err, &ce)
+		return finding{CauseCertificateInvalid, "The client certificate cannot be used: " + ce.Reason + ".", certificateFix(f)}
 	case auth.IsInvalidSecret(err) && ee != nil && ee.Has(auth.AADSTSMissingCredential):
 		return finding{CauseInvalidSecret, "Entra received no client secret (AADSTS7000218).", f.newSecretFix()}
 	case auth.IsInvalidSecret(err) && (ee.SecretLooksLikeID || auth.LooksLikeSecretID(f.secret)):
@@ -424,4 +433,9 @@ func indent(s, pfx string) string {
 		lines[i] = pfx + l
 	}
 	return strings.Join(lines, "\n")
+}
+
+func isCertificateConfig(err error) bool {
+	var ce *auth.ConfigError
+	return errors.As(err, &ce) && ce.Field == "certificate"
 }

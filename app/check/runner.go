@@ -177,7 +177,12 @@ func (r *runner) checkRegistration(st *Step) {
 		source = "from the OS keyring"
 		if env, ok := storeEnv(in.Store); ok {
 			t, c, sec := env.Overridden()
+			if reg.UsesCertificate() {
+				sec = env.CertificateOverridden()
+			}
 			switch {
+			case t && c && sec && reg.UsesCertificate():
+				source = "from EXOCAL_TENANT_ID, EXOCAL_CLIENT_ID, EXOCAL_CLIENT_CERTIFICATE"
 			case t && c && sec:
 				source = "from EXOCAL_TENANT_ID, EXOCAL_CLIENT_ID, EXOCAL_CLIENT_SECRET"
 			case t || c || sec:
@@ -186,6 +191,14 @@ func (r *runner) checkRegistration(st *Step) {
 		}
 	}
 	r.f.tenantID, r.f.clientID, r.f.secret = reg.TenantID, reg.ClientID, reg.ClientSecret
+	if reg.UsesCertificate() {
+		// The certificate is the credential (preferred over a secret also
+		// stored): the secret's checks do not apply, and the bundle — its
+		// private key above all — is scrubbed from every output.
+		r.f.secret = ""
+		r.rep.scrub = append(r.rep.scrub, certScrub(reg.ClientCertificate)...)
+		reg.ClientSecret = ""
+	}
 	r.rep.TenantID, r.rep.ClientID = reg.TenantID, reg.ClientID
 	// The secret is scrubbed from every output — unless it is the Client ID
 	// or Tenant ID pasted into the wrong field, which are no secret and
@@ -222,8 +235,8 @@ func (r *runner) checkRegistration(st *Step) {
 	if reg.ClientID == "" {
 		missing = append(missing, "Client ID")
 	}
-	if reg.ClientSecret == "" {
-		missing = append(missing, "Client Secret")
+	if reg.ClientSecret == "" && !reg.UsesCertificate() {
+		missing = append(missing, "Client Secret (or certificate)")
 	}
 	if len(missing) > 0 {
 		st.fail(finding{CauseRegistrationMissing, "The app registration is incomplete: " + strings.Join(missing, ", ") + " not set.",
@@ -231,7 +244,8 @@ func (r *runner) checkRegistration(st *Step) {
 				"Certificates & secrets pages in Entra), or:\n" +
 				"  exocal config set tenant_id <Directory (tenant) ID>\n" +
 				"  exocal config set client_id <Application (client) ID>\n" +
-				"  exocal secret set        (reads the secret's Value from stdin)\n" + envFix}, err)
+				"  exocal secret set        (reads the secret's Value from stdin)\n" +
+				"or, instead of a secret, a certificate: exocal secret set --certificate < bundle.pem\n" + envFix}, err)
 		return
 	}
 	switch strings.ToLower(reg.TenantID) {
@@ -259,6 +273,10 @@ func (r *runner) checkRegistration(st *Step) {
 		st.fail(finding{CauseSecretIDNotValue, "The Client Secret holds the " + which + ", not the secret's Value.",
 			"In " + r.f.appPage("Certificates & secrets") + ", copy the Value column of a client secret (create one if none is\n" +
 				"listed or its Value is hidden) and paste it as the Client Secret, or run `exocal secret set`."}, nil)
+		return
+	}
+	if reg.UsesCertificate() {
+		r.checkCertificate(st, reg, source)
 		return
 	}
 	st.State = StateOK
@@ -306,7 +324,7 @@ func (r *runner) checkToken(st *Step) {
 	s := r.in.Settings
 	r.tokens = auth.NewTokenSource(r.ctx, auth.Config{
 		AuthorityHost: s.AuthorityHost, TenantID: r.f.tenantID, ClientID: r.f.clientID,
-		ClientSecret: r.f.secret, HTTPClient: r.base, Logger: r.in.Logger,
+		ClientSecret: r.f.secret, Certificate: r.f.cert, HTTPClient: r.base, Logger: r.in.Logger,
 	})
 	r.cloud = r.tokens.Cloud()
 	tok, err := r.tokens.Token()
@@ -319,9 +337,13 @@ func (r *runner) checkToken(st *Step) {
 	}
 	r.rep.scrub = append(r.rep.scrub, tok.AccessToken)
 	st.State = StateOK
-	st.Finding = "Entra issued an app-only token at " + r.tokens.TokenURL() + "."
+	with := "the client secret"
+	if r.f.cert != nil {
+		with = "the certificate (" + r.f.certInfo.String() + ")"
+	}
+	st.Finding = "Entra issued an app-only token for " + with + " at " + r.tokens.TokenURL() + "."
 	if !tok.Expiry.IsZero() {
-		st.Finding = fmt.Sprintf("Entra issued an app-only token at %s (valid until %s).", r.tokens.TokenURL(), tok.Expiry.UTC().Format("15:04 MST"))
+		st.Finding = fmt.Sprintf("Entra issued an app-only token for %s at %s (valid until %s).", with, r.tokens.TokenURL(), tok.Expiry.UTC().Format("15:04 MST"))
 	}
 	if d, ok := r.dates.serverDate(hostOf(r.tokens.TokenURL())); ok {
 		skew := r.in.Now().Sub(d)
