@@ -2,6 +2,7 @@ package check
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -196,6 +197,78 @@ func TestFindings(t *testing.T) {
 			exit:    ExitOK,
 		},
 		{
+			name: "conditional access blocks the app", emu: func(o *emulator.Options) { o.Modes = []emulator.Mode{emulator.ModeConditionalAccess} },
+			step: StepToken, state: StateFailed, cause: CauseConditionalAccess,
+			finding: []string{"Conditional Access", "AADSTS53003"}, fix: []string{"workload identities", "Service principal sign-ins", emuClientID, "correlation ID"},
+			exit: ExitSetup, skippedAfter: true,
+		},
+		{
+			name: "tenant in another cloud", emu: func(o *emulator.Options) { o.Modes = []emulator.Mode{emulator.ModeWrongCloud} },
+			step: StepToken, state: StateFailed, cause: CauseWrongCloud,
+			finding: []string{"another Microsoft cloud", "AADSTS90038", emuTenantID}, fix: []string{"https://login.microsoftonline.us", "exocal config set authority_host"},
+			exit: ExitSetup, skippedAfter: true,
+		},
+		{
+			name: "app disabled", emu: func(o *emulator.Options) { o.Modes = []emulator.Mode{emulator.ModeAppDisabled} },
+			step: StepToken, state: StateFailed, cause: CauseAppNotFound,
+			finding: []string{"disabled", "AADSTS7000112", emuClientID}, fix: []string{"Enterprise applications", emuClientID, "Enabled for users to sign in?"},
+			exit: ExitSetup, skippedAfter: true,
+		},
+		{
+			name: "consent required (AADSTS65001)", emu: func(o *emulator.Options) { o.Modes = []emulator.Mode{emulator.ModeConsentRequired} },
+			step: StepToken, state: StateFailed, cause: CauseConsentMissing,
+			finding: []string{"AADSTS65001", "no consent", emuTenantID}, fix: []string{"API permissions", "Grant admin consent for", emuTenantID, "Wait a few minutes"},
+			exit: ExitSetup, skippedAfter: true,
+		},
+		{
+			name: "roles without full_access_as_app", emu: func(o *emulator.Options) { o.Modes = []emulator.Mode{emulator.ModeMissingRole} },
+			step: StepClaims, state: StateFailed, cause: CauseMissingRole,
+			finding: []string{"Calendars.Read", "not full_access_as_app", "manifest"},
+			fix:     []string{"Manifest", `"resourceAppId": "00000002-0000-0ff1-ce00-000000000000"`, `"id": "dc890d15-9560-4a4c-9b7f-a736ec74ec40"`, `"type": "Role"`, "Grant admin consent"},
+			exit:    ExitSetup, skippedAfter: true,
+		},
+		{
+			name: "consent not yet in Exchange: roles in the token, EWS 401 2000008", emu: func(o *emulator.Options) { o.Modes = []emulator.Mode{emulator.ModeConsentPropagating} },
+			step: StepEWS, state: StateFailed, cause: CauseConsentMissing,
+			finding: []string{"HTTP 401", "2000008", "has not reached Exchange yet"}, fix: []string{"Grant admin consent for", emuTenantID, "Wait a few minutes"},
+			exit: ExitSetup, skippedAfter: true,
+		},
+		{
+			name: "Entra's Date ten minutes ahead", emu: func(o *emulator.Options) { o.Modes = []emulator.Mode{emulator.ModeSkewedDate} },
+			step: StepToken, state: StateWarning, cause: CauseClockSkew,
+			finding: []string{"behind", "Entra", "server Date"}, fix: []string{"timedatectl set-ntp true"}, exit: ExitOK,
+		},
+		{
+			name:  "User's mailbox without an EWS licence",
+			setup: func(t *testing.T, f *fixture) { f.srv.SetUnlicensedMailboxes(f.mailboxes[0]) },
+			step:  StepUserCalendar, state: StateFailed, cause: CauseEWSUnlicensed,
+			finding: []string{"403", "{user}", "without X-EWS-Policy-Reason", "Inferred", "F1/F3/Kiosk"},
+			fix:     []string{"Licenses", "Get-CASMailbox -Identity {user}", "Set-CASMailbox -Identity {user} -EwsEnabled $true"},
+			exit:    ExitFailed,
+		},
+		{
+			name:  "other mailbox without an EWS licence",
+			setup: func(t *testing.T, f *fixture) { f.srv.SetUnlicensedMailboxes(f.mailboxes[2]) },
+			step:  StepMailbox, state: StateFailed, cause: CauseEWSUnlicensed,
+			finding: []string{"403", "{mb2}", "F1/F3/Kiosk"}, fix: []string{"Get-CASMailbox -Identity {mb2}"},
+			exit: ExitFailed,
+		},
+		{
+			name:  "in-tenant mailbox outside the application access policy / RBAC scope",
+			setup: func(t *testing.T, f *fixture) { f.srv.SetOutOfScopeMailboxes(f.mailboxes[1]) },
+			step:  StepMailbox, state: StateFailed, cause: CauseMailboxAccessDenied,
+			finding: []string{"{mb1}", "ErrorAccessDenied"},
+			fix:     []string{"Test-ApplicationAccessPolicy -Identity {mb1} -AppId " + emuClientID, "RBAC for Applications", "Test-ServicePrincipalAuthorization -Identity " + emuClientID + " -Resource {mb1}"},
+			exit:    ExitFailed,
+		},
+		{
+			name:  "User's mailbox outside the app's scope",
+			setup: func(t *testing.T, f *fixture) { f.srv.SetOutOfScopeMailboxes(f.mailboxes[0]) },
+			step:  StepUserCalendar, state: StateFailed, cause: CauseMailboxAccessDenied,
+			finding: []string{"{user}", "ErrorAccessDenied"}, fix: []string{"Test-ApplicationAccessPolicy -Identity {user}"},
+			exit: ExitFailed,
+		},
+		{
 			name: "unknown mailbox",
 			setup: func(t *testing.T, f *fixture) {
 				f.in.Settings.Mailboxes = append(f.in.Settings.Mailboxes, "nobody@contoso.onmicrosoft.com")
@@ -312,7 +385,7 @@ func TestFindings(t *testing.T) {
 			if s.State != tt.state || s.Cause != tt.cause {
 				t.Fatalf("step %s: got %s/%q, want %s/%q:\n%s", s.ID, s.State, s.Cause, tt.state, tt.cause, stepsSummary(rep))
 			}
-			assertWording(t, s, tt.finding, tt.fix)
+			assertWording(t, s, f.fill(tt.finding), f.fill(tt.fix))
 			for _, prev := range rep.Steps[:idx] {
 				if prev.State == StateFailed || prev.State == StateSkipped {
 					t.Errorf("step %s before %s: got %s (%s), want it to pass", prev.ID, s.ID, prev.State, prev.Finding)
@@ -351,3 +424,18 @@ func (s failingStore) Get(context.Context, string) (secrets.Registration, error)
 }
 func (s failingStore) Set(context.Context, string, secrets.Registration) error { return s.err }
 func (s failingStore) Delete(context.Context, string) error                    { return s.err }
+
+// fill replaces {user}, {mb1} and {mb2} with the fixture's mailboxes (the
+// User is the first).
+func (f *fixture) fill(want []string) []string {
+	pairs := []string{"{user}", f.mailboxes[0]}
+	for i, m := range f.mailboxes[1:] {
+		pairs = append(pairs, fmt.Sprintf("{mb%d}", i+1), m)
+	}
+	r := strings.NewReplacer(pairs...)
+	out := make([]string, len(want))
+	for i, w := range want {
+		out[i] = r.Replace(w)
+	}
+	return out
+}
