@@ -18,6 +18,10 @@ type Settings struct {
 	TenantID      string
 	ClientID      string
 	ClientSecret  string // never logged
+	// ClientCertificate is the PEM bundle of the app's certificate and its
+	// private key (never logged); when set it is used instead of
+	// ClientSecret (a client_assertion, as Microsoft recommends).
+	ClientCertificate string
 
 	User            string // autodiscover starts here
 	AutodiscoverURL string // "" = the default
@@ -78,10 +82,18 @@ func New(ctx context.Context, s Settings) (*Backend, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	ts := auth.NewTokenSource(ctx, auth.Config{
+	ac := auth.Config{
 		AuthorityHost: s.AuthorityHost, TenantID: s.TenantID, ClientID: s.ClientID,
 		ClientSecret: s.ClientSecret, HTTPClient: s.HTTPClient, Logger: log,
-	})
+	}
+	if s.ClientCertificate != "" {
+		cert, err := auth.ParseCertificatePEM([]byte(s.ClientCertificate))
+		if err != nil {
+			return nil, &SetupError{Step: "token", Err: &auth.ConfigError{Field: "certificate", Reason: strings.TrimPrefix(err.Error(), "auth: certificate: ")}}
+		}
+		ac.ClientSecret, ac.Certificate = "", cert
+	}
+	ts := auth.NewTokenSource(ctx, ac)
 	if _, err := ts.CheckEWS(); err != nil {
 		return nil, &SetupError{Step: "token", Err: err}
 	}
