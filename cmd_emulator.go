@@ -4,10 +4,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -43,6 +46,9 @@ func runEmulator(args []string) int {
 		modeNames = append(modeNames, string(m))
 	}
 	mode := fs.String("mode", "normal", "tenant state: normal or a comma-separated list of "+strings.Join(modeNames, ", "))
+	unlicensed := fs.String("unlicensed", "", "mailboxes without an EWS licence (EWS answers 403): comma-separated addresses or 1-based numbers")
+	outOfScope := fs.String("out-of-scope", "", "mailboxes outside the app's access policy / RBAC scope (ErrorAccessDenied): addresses or 1-based numbers")
+	dateSkew := fs.Duration("date-skew", 0, "how far the token endpoint's Date is off in mode skewed-date (default 10m ahead)")
 	latency := fs.Duration("latency", 0, "latency added to every request, e.g. 25ms")
 	tokenLife := fs.Duration("token-lifetime", 0, "access token lifetime (default 3599s, as Entra)")
 	heartbeat := fs.Duration("heartbeat", 0, "GetStreamingEvents heartbeat interval (default 45s)")
@@ -75,6 +81,12 @@ func runEmulator(args []string) int {
 		return exitSetup
 	}
 	t := tenant.Generate(tenant.Config{Seed: *seed, Mailboxes: *nMailboxes, Events: *nEvents, Now: time.Now()})
+	unlicensedMbs, err1 := pickMailboxes(*unlicensed, t.Mailboxes())
+	outOfScopeMbs, err2 := pickMailboxes(*outOfScope, t.Mailboxes())
+	if err := errors.Join(err1, err2); err != nil {
+		fmt.Fprintf(os.Stderr, "exocal emulator: %v. Use addresses of the tenant or numbers from 1 to %d.\n", err, len(t.Mailboxes()))
+		return exitSetup
+	}
 	info := emulatorInfo{
 		TenantID:     seededGUID(*seed, "tenant"),
 		ClientID:     seededGUID(*seed, "client"),
@@ -83,7 +95,8 @@ func runEmulator(args []string) int {
 	}
 	srv := emulator.New(emulator.Options{
 		Tenant: t, TenantID: info.TenantID, ClientID: info.ClientID, ClientSecret: info.ClientSecret,
-		Modes: modes, Latency: *latency, Seed: *seed, TokenLifetime: *tokenLife,
+		Modes: modes, UnlicensedMailboxes: unlicensedMbs, OutOfScopeMailboxes: outOfScopeMbs, DateSkew: *dateSkew,
+		Latency: *latency, Seed: *seed, TokenLifetime: *tokenLife,
 		Heartbeat: *heartbeat, StreamMinute: *streamMinute,
 		Logger: newServiceLogger(false).With("component", "emulator"),
 	})
@@ -101,6 +114,31 @@ func runEmulator(args []string) int {
 	defer stop()
 	<-ctx.Done()
 	return exitOK
+}
+
+// pickMailboxes resolves a comma-separated list of mailbox addresses or
+// 1-based numbers against the tenant's mailboxes.
+func pickMailboxes(list string, mailboxes []string) ([]string, error) {
+	var out []string
+	for _, v := range strings.Split(list, ",") {
+		v = strings.TrimSpace(v)
+		if v == "" {
+			continue
+		}
+		if n, err := strconv.Atoi(v); err == nil {
+			if n < 1 || n > len(mailboxes) {
+				return nil, fmt.Errorf("mailbox number %d is out of range", n)
+			}
+			out = append(out, mailboxes[n-1])
+			continue
+		}
+		i := slices.IndexFunc(mailboxes, func(m string) bool { return strings.EqualFold(m, v) })
+		if i < 0 {
+			return nil, fmt.Errorf("%q is not a mailbox of the tenant", v)
+		}
+		out = append(out, mailboxes[i])
+	}
+	return out, nil
 }
 
 // seededGUID derives a stable GUID from the seed, so the same --seed gives

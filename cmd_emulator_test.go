@@ -94,3 +94,63 @@ func TestExchangelibAgainstEmulatorCommand(t *testing.T) {
 		t.Fatalf("exchangelib disagrees with exocal emulator: %v", err)
 	}
 }
+
+// TestEmulatorCommandSetupModes: --mode, --unlicensed, --out-of-scope and
+// --date-skew reach the running emulator.
+func TestEmulatorCommandSetupModes(t *testing.T) {
+	t.Parallel()
+	info, _ := startEmulatorCommand(t, "--mailboxes", "3", "--events", "2", "--seed", "4",
+		"--mode", "conditional-access,skewed-date", "--unlicensed", "2", "--out-of-scope", "", "--date-skew", "-5m")
+	resp, err := http.Get(info.URL + "/_emulator/state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		Modes      []string `json:"modes"`
+		Unlicensed []string `json:"unlicensed_mailboxes"`
+		OutOfScope []string `json:"out_of_scope_mailboxes"`
+		DateSkew   string   `json:"date_skew"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&st)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(st.Modes, ",") != "conditional-access,skewed-date" || len(st.Unlicensed) != 1 || st.Unlicensed[0] != strings.ToLower(info.Mailboxes[1]) ||
+		len(st.OutOfScope) != 0 || st.DateSkew != "-5m0s" {
+		t.Errorf("state: got %+v, want modes conditional-access,skewed-date, unlicensed [%s], none out of scope, skew -5m0s", st, info.Mailboxes[1])
+	}
+	resp, err = http.PostForm(info.TokenURL, url.Values{
+		"grant_type": {"client_credentials"}, "client_id": {info.ClientID}, "client_secret": {info.ClientSecret},
+		"scope": {"https://outlook.office365.com/.default"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		Codes []int `json:"error_codes"`
+	}
+	json.NewDecoder(resp.Body).Decode(&body)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || len(body.Codes) != 1 || body.Codes[0] != 53003 {
+		t.Errorf("token: got %d %v, want 400 [53003]", resp.StatusCode, body.Codes)
+	}
+}
+
+func TestEmulatorCommandRefusesBadSetupFlags(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--mode", "no-such-mode"}, `unknown mode "no-such-mode"`},
+		{[]string{"--mailboxes", "2", "--unlicensed", "3"}, "mailbox number 3 is out of range"},
+		{[]string{"--out-of-scope", "ceo@fabrikam.com"}, `"ceo@fabrikam.com" is not a mailbox of the tenant`},
+	} {
+		cmd := exec.Command(os.Args[0], append([]string{"emulator"}, tt.args...)...)
+		cmd.Env = []string{"EXOCAL_TEST_MAIN=1", "PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+		out, err := cmd.CombinedOutput()
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitSetup || !strings.Contains(string(out), tt.want) {
+			t.Errorf("%v: got %v %q, want exit %d and %q", tt.args, err, out, exitSetup, tt.want)
+		}
+	}
+}
