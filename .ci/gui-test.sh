@@ -11,6 +11,7 @@
 #      with no tray host (org.kde.StatusNotifierWatcher) on the bus, the status window opens at start;
 #   4. the secret is in none of: config file, logs, /proc/<pid>/cmdline, files under the XDG dirs;
 #   5. with a tray host (.ci/tray-host.py): configured, no window at start; "Show status…" opens it;
+#      the turn to error sends one desktop notification (org.freedesktop.Notifications), not one per retry;
 #   6. `exocal demo` opens the status window at start even with a tray host.
 # env SCREENSHOT=path.png         save the settings window (configured) as a PNG, e.g. docs/settings.png.
 # env STATUS_SCREENSHOT=path.png  save the demo's status window as a PNG, e.g. docs/status.png.
@@ -263,9 +264,16 @@ sleep 1
 grab_status "$tmp/status.png" && fail "tray host present: the status window opened at start, want only the tray"
 grep -q "no tray host" "$log" && fail "tray host present: the app said there is none"
 echo "OK tray host present: no status window at start"
+for _ in $(seq 100); do grep -q "^NOTIFY ExoCal: syncing stopped" "$tmp/host.log" && break; sleep 0.1; done
+grep -q "^NOTIFY ExoCal: syncing stopped" "$tmp/host.log" || fail "error state: no desktop notification: $(cat "$tmp/host.log")"
+echo "OK desktop notification: $(grep -m1 '^NOTIFY' "$tmp/host.log" | cut -c1-100)"
 click "Show status…"
 status_shown || fail "'Show status…' did not open the status window"
 echo "OK 'Show status…' opened the status window"
+sleep 6   # the engine retries (5 s backoff) and reports the error again: no second notification
+n=$(grep -c "^NOTIFY" "$tmp/host.log" || true)
+[ "$n" = 1 ] || fail "desktop notifications: got $n, want 1 (once per turn to error): $(cat "$tmp/host.log")"
+echo "OK one notification for the error, however often it is reported"
 quit
 wait_exit "Quit clicked over D-Bus (tray host)"
 

@@ -12,7 +12,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"sync/atomic"
+	"sync"
 	"syscall"
 	"time"
 
@@ -64,32 +64,54 @@ type Options struct {
 	Log      *slog.Logger // nil: slog.Default()
 }
 
-// Notifier sends desktop notifications through the Fyne app once Run has
-// started it; before that (and after Run returns) it drops them. Its
-// Notify may be called from any goroutine.
+// Notifier sends desktop notifications through the Fyne app while Run
+// runs. One sent before Run has started the app (the engine can fail
+// before the first window appears) waits and is shown then; after Run
+// returns they are dropped. Notify may be called from any goroutine.
 type Notifier struct {
-	app atomic.Pointer[fyne.App]
+	mu      sync.Mutex
+	app     fyne.App
+	ended   bool
+	pending []*fyne.Notification
 }
+
+// maxPending bounds the notifications kept until the app starts.
+const maxPending = 3
 
 // Notify shows a desktop notification.
 func (n *Notifier) Notify(title, body string) {
-	p := n.app.Load()
-	if p == nil {
-		return
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	msg := fyne.NewNotification(title, body)
+	switch {
+	case n.ended:
+	case n.app == nil:
+		n.pending = append(n.pending, msg)
+		if len(n.pending) > maxPending {
+			n.pending = n.pending[1:]
+		}
+	default:
+		a := n.app
+		fyne.Do(func() { a.SendNotification(msg) })
 	}
-	a := *p
-	fyne.Do(func() { a.SendNotification(fyne.NewNotification(title, body)) })
 }
 
+// bind starts sending through a (nil: Run has ended; drop from now on).
 func (n *Notifier) bind(a fyne.App) {
 	if n == nil {
 		return
 	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.app, n.ended = a, a == nil
 	if a == nil {
-		n.app.Store(nil)
+		n.pending = nil
 		return
 	}
-	n.app.Store(&a)
+	for _, msg := range n.pending {
+		fyne.Do(func() { a.SendNotification(msg) })
+	}
+	n.pending = nil
 }
 
 // ErrNoDisplay is returned by Run when there is no X display to open a window on.
@@ -125,9 +147,9 @@ func Run(core Core, opts Options) error {
 	a.SetIcon(assets.AppIcon)
 
 	var desk desktop.App
-	hosted, err := sessionBus()
-	if err != nil {
-		log.Warn("ExoCal runs without a tray icon because there is no D-Bus session bus; closing the settings window quits ExoCal", "err", err)
+	hosted, busErr := sessionBus()
+	if busErr != nil {
+		log.Warn("ExoCal runs without a tray icon because there is no D-Bus session bus; closing the settings window quits ExoCal", "err", busErr)
 	} else if d, ok := a.(desktop.App); ok {
 		desk = d
 		if !hosted {
@@ -153,7 +175,9 @@ func Run(core Core, opts Options) error {
 
 	s := newShell(a, desk, hosted, core, log)
 	stop := s.start(opts.ShowSettings || desk == nil, opts.ShowStatus || !hosted)
-	opts.Notifier.bind(a)
+	if busErr == nil { // Fyne sends notifications over the session bus, and would autolaunch one
+		opts.Notifier.bind(a)
+	}
 	a.Run()
 	opts.Notifier.bind(nil)
 	stop()

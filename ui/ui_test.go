@@ -229,6 +229,32 @@ func TestStatusWindowOpensWithoutTrayHost(t *testing.T) {
 	}
 }
 
+// recordingApp records the notifications sent through it.
+type recordingApp struct {
+	fyne.App
+	sent []string
+}
+
+func (a *recordingApp) SendNotification(n *fyne.Notification) {
+	a.sent = append(a.sent, n.Title+": "+n.Content)
+}
+
+func TestNotifier(t *testing.T) {
+	a := &recordingApp{App: test.NewTempApp(t)}
+	var n Notifier
+	for i := range maxPending + 1 { // before the app runs: kept, the oldest dropped
+		n.Notify("early", strconv.Itoa(i))
+	}
+	n.bind(a)
+	n.Notify("ExoCal: syncing stopped", "The secret expired.")
+	n.bind(nil)
+	n.Notify("late", "dropped")
+	want := "early: 1|early: 2|early: 3|ExoCal: syncing stopped: The secret expired."
+	if got := strings.Join(a.sent, "|"); got != want {
+		t.Errorf("sent: got %q, want %q", got, want)
+	}
+}
+
 // FyneApp.toml (used by `fyne package`) and the metadata Run sets agree.
 func TestFyneAppTOML(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join("..", "FyneApp.toml"))
