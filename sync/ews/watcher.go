@@ -2,7 +2,9 @@ package ews
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -43,7 +45,11 @@ type Watcher struct {
 	// MinBackoff and MaxBackoff bound the wait before a reconnect after a
 	// failure (defaults 1 s and 2 min).
 	MinBackoff, MaxBackoff time.Duration
-	Logger                 *slog.Logger
+	// UpAfter is how long a group's streaming connection must stay open
+	// before the group counts as up, if no response arrived earlier
+	// (default 10 s).
+	UpAfter time.Duration
+	Logger  *slog.Logger
 }
 
 var _ calendar.Watcher = (*Watcher)(nil)
@@ -108,6 +114,20 @@ func GroupMailboxes(mailboxes []string, key func(string) string, max int) []Grou
 // backoff; mailboxes that cannot be subscribed at all (IsMailboxNotFound,
 // IsImpersonationDenied) are logged and left out.
 func (w *Watcher) Watch(ctx context.Context, mailboxes []string, changed func(mailbox string)) error {
+	return w.WatchHealth(ctx, mailboxes, changed, nil)
+}
+
+// WatchHealth is Watch that also reports each group's streaming health to
+// health (nil: not reported): up is true once the group's subscriptions are
+// in place and its GetStreamingEvents connection answers (or has stayed
+// open for UpAfter); false, with the error, when subscribing fails, the
+// connection breaks or ends at once, or the server again does not know
+// subscriptions just made. mailboxes are the group's members (a member that
+// can no longer be subscribed is reported down alone). Calls for one group
+// come one at a time and only on a change; calls for different groups may
+// overlap; health must not call back into the Watcher. When WatchHealth
+// returns, no stream is live (it does not report that).
+func (w *Watcher) WatchHealth(ctx context.Context, mailboxes []string, changed func(mailbox string), health func(mailboxes []string, up bool, err error)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -119,7 +139,7 @@ func (w *Watcher) Watch(ctx context.Context, mailboxes []string, changed func(ma
 		wg.Add(1)
 		go func(g Group) {
 			defer wg.Done()
-			if err := w.runGroup(ctx, g, changed); err != nil {
+			if err := w.runGroup(ctx, g, changed, &groupHealth{report: health}); err != nil {
 				once.Do(func() { fatal = err; cancel() })
 			}
 		}(g)
@@ -139,15 +159,87 @@ func isFatal(err error) bool { return IsAuth(err) || IsEWSBlocked(err) }
 
 func isUnsubscribable(err error) bool { return IsMailboxNotFound(err) || IsImpersonationDenied(err) }
 
+// groupHealth reports one group's health on changes only. A connection
+// attempt may be marked up from a timer, so the state sits behind a mutex
+// and an attempt number: the group goroutine ends an attempt (end) before
+// it reports down, and a late timer for an ended attempt does nothing.
+type groupHealth struct {
+	report    func(mailboxes []string, up bool, err error)
+	mu        sync.Mutex
+	attempt   int
+	upAttempt int // the last attempt that came up
+	state     int // 0 unknown, 1 up, 2 down
+}
+
+// begin starts a connection attempt and returns its number.
+func (h *groupHealth) begin() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.attempt++
+	return h.attempt
+}
+
+// up marks the group up if attempt is still the current one; it reports
+// whether the attempt is (now) up.
+func (h *groupHealth) up(attempt int, members []string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if attempt != h.attempt {
+		return false
+	}
+	h.upAttempt = attempt
+	if h.state != 1 {
+		h.state = 1
+		if h.report != nil {
+			h.report(slices.Clone(members), true, nil)
+		}
+	}
+	return true
+}
+
+// end ends the current attempt; it reports whether that attempt came up.
+func (h *groupHealth) end() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	cameUp := h.upAttempt == h.attempt
+	h.attempt++
+	return cameUp
+}
+
+// down marks the group down (members are reported with err).
+func (h *groupHealth) down(members []string, err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.attempt++
+	if h.state != 2 {
+		h.state = 2
+		if h.report != nil {
+			h.report(slices.Clone(members), false, err)
+		}
+	}
+}
+
+// dropped reports a member that left the group down, if the group was up.
+func (h *groupHealth) dropped(mailbox string, err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.state == 1 && h.report != nil {
+		h.report([]string{mailbox}, false, err)
+	}
+}
+
+var errEndedAtOnce = errors.New("ews: the streaming connection ended at once")
+
 // groupState is the live state of one group's connection.
 type groupState struct {
 	members []string          // still watched, sorted; members[0] is the anchor
 	sess    *Session          // nil: (re)subscribe everything
 	subs    map[string]string // subscription id → mailbox
 	pending []string          // members without a subscription
+	health  *groupHealth
 }
 
-func (w *Watcher) runGroup(ctx context.Context, g Group, changed func(string)) error {
+func (w *Watcher) runGroup(ctx context.Context, g Group, changed func(string), health *groupHealth) error {
 	log := w.logger().With("anchor", g.Anchor, "group_size", len(g.Members))
 	minB, maxB := w.MinBackoff, w.MaxBackoff
 	if minB <= 0 {
@@ -155,6 +247,10 @@ func (w *Watcher) runGroup(ctx context.Context, g Group, changed func(string)) e
 	}
 	if maxB <= 0 {
 		maxB = 2 * time.Minute
+	}
+	upAfter := w.UpAfter
+	if upAfter <= 0 {
+		upAfter = 10 * time.Second
 	}
 	timeout := w.ConnectionTimeout
 	if timeout <= 0 || timeout > DefaultConnectionTimeout {
@@ -166,8 +262,8 @@ func (w *Watcher) runGroup(ctx context.Context, g Group, changed func(string)) e
 		backoff = min(backoff*2, maxB)
 		return sleepCtx(ctx, d)
 	}
-	st := &groupState{members: append([]string(nil), g.Members...)}
-	first, authRetried := true, false
+	st := &groupState{members: append([]string(nil), g.Members...), health: health}
+	first, authRetried, notFound := true, false, 0
 	defer func() {
 		if ctx.Err() != nil {
 			w.unsubscribeAll(st, log)
@@ -197,6 +293,7 @@ func (w *Watcher) runGroup(ctx context.Context, g Group, changed func(string)) e
 				return nil
 			}
 			log.Info("ews watch: subscribe failed; retrying", "err", err)
+			health.down(st.members, err)
 			if fail() != nil {
 				return nil
 			}
@@ -221,10 +318,14 @@ func (w *Watcher) runGroup(ctx context.Context, g Group, changed func(string)) e
 			ids = append(ids, id)
 		}
 		sort.Strings(ids)
-		started := time.Now()
 		delivered, lost := false, false
+		attempt, members := health.begin(), slices.Clone(st.members)
+		upTimer := time.AfterFunc(upAfter, func() { health.up(attempt, members) })
 		streamCtx, endStream := context.WithCancel(ctx)
 		err = w.Client.GetStreamingEvents(streamCtx, st.sess, st.members[0], ids, timeout, func(r StreamResponse) {
+			if r.Err == nil {
+				health.up(attempt, members)
+			}
 			for _, n := range r.Notifications {
 				mb, ok := st.subs[n.SubscriptionID]
 				if !ok {
@@ -256,6 +357,11 @@ func (w *Watcher) runGroup(ctx context.Context, g Group, changed func(string)) e
 			}
 		})
 		endStream()
+		upTimer.Stop()
+		cameUp := health.end()
+		if cameUp {
+			backoff, notFound = minB, 0
+		}
 		switch {
 		case ctx.Err() != nil:
 			return nil
@@ -263,11 +369,11 @@ func (w *Watcher) runGroup(ctx context.Context, g Group, changed func(string)) e
 			log.Info("ews watch: the server dropped subscriptions; subscribing again", "count", len(st.pending))
 			continue
 		case err == nil:
-			if delivered || time.Since(started) > 10*time.Second {
-				backoff = minB
+			if delivered || cameUp {
 				continue
 			}
 			log.Debug("ews watch: streaming connection ended at once")
+			health.down(members, errEndedAtOnce)
 			if fail() != nil {
 				return nil
 			}
@@ -280,8 +386,17 @@ func (w *Watcher) runGroup(ctx context.Context, g Group, changed func(string)) e
 		case IsSubscriptionNotFound(err):
 			log.Info("ews watch: subscriptions lost; subscribing again", "err", err)
 			st.sess = nil
+			// Once is normal (the subscriptions expired); again, right
+			// after subscribing, means streaming does not work for now.
+			if notFound++; notFound > 1 {
+				health.down(members, err)
+				if fail() != nil {
+					return nil
+				}
+			}
 		default:
 			log.Info("ews watch: streaming connection failed; reconnecting", "err", err)
+			health.down(members, err)
 			if fail() != nil {
 				return nil
 			}
@@ -302,6 +417,7 @@ func (w *Watcher) subscribePending(ctx context.Context, st *groupState, log *slo
 		if err != nil {
 			if isUnsubscribable(err) {
 				log.Warn("ews watch: mailbox cannot be subscribed; not watched", "mailbox", m, "err", err)
+				st.health.dropped(m, err)
 				st.members = removeString(st.members, m)
 				if len(st.members) > 0 && st.sess.Anchor() != st.members[0] && len(st.subs) == 0 {
 					// the anchor went away before anything was subscribed

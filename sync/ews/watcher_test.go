@@ -208,3 +208,157 @@ func TestWatcherStopsOnAuthFailure(t *testing.T) {
 		t.Errorf("got %v, want the 401 with 2000008", err)
 	}
 }
+
+// flakyStreaming is an EWS double whose streaming can be broken: Subscribe
+// always works; GetStreamingEvents sends one heartbeat and stays open, or,
+// while broken, answers with the failure (dropping open connections).
+type flakyStreaming struct {
+	t       *testing.T
+	mu      sync.Mutex
+	gen     int
+	failure func(w http.ResponseWriter) // nil: streaming works
+	drop    chan struct{}               // closed to end open connections
+}
+
+func (f *flakyStreaming) setFailure(fail func(w http.ResponseWriter)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failure = fail
+	if fail != nil {
+		close(f.drop)
+		f.drop = make(chan struct{})
+	}
+}
+
+func (f *flakyStreaming) handle(w http.ResponseWriter, r *http.Request, op string, body []byte) {
+	f.mu.Lock()
+	fail, drop := f.failure, f.drop
+	switch op {
+	case "Subscribe":
+		f.gen++
+		id := fmt.Sprintf("sub-%d", f.gen)
+		f.mu.Unlock()
+		writeReply(w, []byte(envOpen+`<m:SubscribeResponse`+nsDecl+`><m:ResponseMessages><m:SubscribeResponseMessage ResponseClass="Success"><m:ResponseCode>NoError</m:ResponseCode><m:SubscriptionId>`+
+			id+`</m:SubscriptionId></m:SubscribeResponseMessage></m:ResponseMessages></m:SubscribeResponse>`+envClose))
+		return
+	case "GetStreamingEvents":
+		f.mu.Unlock()
+		if fail != nil {
+			fail(w)
+			return
+		}
+		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+		w.WriteHeader(200)
+		fmt.Fprint(w, envOpen+`<m:GetStreamingEventsResponse`+nsDecl+`><m:ResponseMessages><m:GetStreamingEventsResponseMessage ResponseClass="Success"><m:ResponseCode>NoError</m:ResponseCode><m:ConnectionStatus>OK</m:ConnectionStatus></m:GetStreamingEventsResponseMessage></m:ResponseMessages></m:GetStreamingEventsResponse>`+envClose)
+		w.(http.Flusher).Flush()
+		select {
+		case <-r.Context().Done():
+		case <-drop:
+		}
+		return
+	}
+	f.mu.Unlock()
+	writeReply(w, fixture(f.t, "msdocs/32-unsubscribe-response.xml"))
+}
+
+// TestWatcherHealth: each group's stream is reported up, down (once, with
+// the reason) while streaming fails, and up again when it works.
+func TestWatcherHealth(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name    string
+		failure func(w http.ResponseWriter)
+		is      func(error) bool
+	}{
+		{"http 503", func(w http.ResponseWriter) {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}, IsThrottled},
+		{"subscriptions not found", func(w http.ResponseWriter) {
+			writeReply(w, []byte(envOpen+`<m:GetStreamingEventsResponse`+nsDecl+`><m:ResponseMessages><m:GetStreamingEventsResponseMessage ResponseClass="Error"><m:MessageText>The specified subscription was not found.</m:MessageText><m:ResponseCode>ErrorSubscriptionNotFound</m:ResponseCode></m:GetStreamingEventsResponseMessage></m:ResponseMessages></m:GetStreamingEventsResponse>`+envClose))
+		}, IsSubscriptionNotFound},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			fs := &flakyStreaming{t: t, drop: make(chan struct{})}
+			f := newFake(t, fs.handle)
+			// UpAfter is long: "up" comes from the heartbeat the fake sends.
+			w := &Watcher{Client: f.client(Config{}), MaxPerConnection: 2, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, UpAfter: time.Hour}
+			mbs := []string{"a@contoso.com", "b@contoso.com", "c@contoso.com"} // groups a,b | c
+
+			var mu sync.Mutex
+			state := map[string]bool{}
+			var errs []error
+			reports := 0
+			wait := func(what string, ok func() bool) {
+				t.Helper()
+				deadline := time.Now().Add(20 * time.Second)
+				for {
+					mu.Lock()
+					done := ok()
+					mu.Unlock()
+					if done {
+						return
+					}
+					if time.Now().After(deadline) {
+						mu.Lock()
+						defer mu.Unlock()
+						t.Fatalf("timed out waiting for %s; state %v", what, state)
+					}
+					time.Sleep(2 * time.Millisecond)
+				}
+			}
+			all := func(up bool) func() bool {
+				return func() bool {
+					for _, mb := range mbs {
+						if v, ok := state[mb]; !ok || v != up {
+							return false
+						}
+					}
+					return true
+				}
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan error, 1)
+			go func() {
+				done <- w.WatchHealth(ctx, mbs, func(string) {}, func(ms []string, up bool, err error) {
+					mu.Lock()
+					defer mu.Unlock()
+					reports++
+					for _, mb := range ms {
+						state[mb] = up
+					}
+					if (err != nil) == up {
+						t.Errorf("got up %v with err %v, want an error exactly when down", up, err)
+					}
+					if err != nil {
+						errs = append(errs, err)
+					}
+				})
+			}()
+			wait("every group up", all(true))
+			fs.setFailure(tt.failure)
+			wait("every group down", all(false))
+			mu.Lock()
+			for _, err := range errs {
+				if !tt.is(err) {
+					t.Errorf("got down reason %v, want the %s", err, tt.name)
+				}
+			}
+			mu.Unlock()
+			time.Sleep(50 * time.Millisecond) // retries go on (every ≤5 ms), unreported
+			mu.Lock()
+			if reports != 4 {
+				t.Errorf("got %d health reports, want 4 (2 groups up, then down once each)", reports)
+			}
+			mu.Unlock()
+			fs.setFailure(nil)
+			wait("every group up again", all(true))
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("got WatchHealth error %v, want nil after cancel", err)
+			}
+		})
+	}
+}
