@@ -184,6 +184,20 @@ type Deps struct {
 	Logger *slog.Logger
 }
 
+// HealthWatcher is a calendar.Watcher that also says which mailboxes have
+// a live change stream (ews.Watcher does). The engine polls mailboxes
+// without one at PollInterval, not at the stretched StreamingPollInterval,
+// and syncs a mailbox once when its stream comes back (changes made while
+// it was down were not notified). A plain Watcher counts as live for every
+// mailbox once a Watch call has lasted Debounce without failing.
+type HealthWatcher interface {
+	calendar.Watcher
+	// WatchHealth is Watch that also calls health when the stream of some
+	// mailboxes goes down (up false, with the reason) or comes up; it is
+	// called only on a change, from any goroutine, and may block briefly.
+	WatchHealth(ctx context.Context, mailboxes []string, changed func(mailbox string), health func(mailboxes []string, up bool, err error)) error
+}
+
 // Result is the outcome of one mailbox's sync.
 type Result struct {
 	Mailbox string

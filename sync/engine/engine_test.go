@@ -481,3 +481,55 @@ func TestConfigDefaults(t *testing.T) {
 		t.Errorf("got %+v, want normalised mailboxes, capped concurrency, default debounce", c)
 	}
 }
+
+// TestServeStreamDownPollsThoseMailboxes: a mailbox whose stream is down is
+// polled at PollInterval while the others keep the stretched poll; when
+// its stream returns it is synced once and the stretch comes back.
+func TestServeStreamDownPollsThoseMailboxes(t *testing.T) {
+	t.Parallel()
+	mbs := mailboxes(2)
+	down, up := mbs[0], mbs[1]
+	src := newFakeSource(6, mbs, 3)
+	sink := newFakeSink()
+	w := &fakeHealthWatcher{}
+	e := New(Config{Mailboxes: mbs, PollInterval: 20 * time.Millisecond, StreamingPollInterval: time.Hour, Debounce: 5 * time.Millisecond},
+		Deps{Source: src, Watcher: w, Store: openStore(t), Sink: sink})
+	serve(t, e)
+	waitStatus(t, e, "first sync and streaming up", func(s Status) bool { return allIdle(s) && s.Streaming })
+	// The first poll (at PollInterval after start) stretches once it ran.
+	waitFor(t, "the first poll", func() bool { return src.callCount(up) >= 2 })
+
+	errStream := errors.New("fake: GetStreamingEvents: connection reset")
+	w.setHealth([]string{down}, false, errStream)
+	s := waitStatus(t, e, "one stream down", func(s Status) bool { return s.StreamingDown == 1 })
+	if s.Streaming || !errors.Is(s.StreamErr, errStream) || s.Mailboxes[0].Streaming || !s.Mailboxes[1].Streaming || s.PollInterval != 20*time.Millisecond {
+		t.Fatalf("got Streaming %v, StreamErr %v, mailbox streaming %v/%v, PollInterval %v; want false, %v, false/true, 20ms",
+			s.Streaming, s.StreamErr, s.Mailboxes[0].Streaming, s.Mailboxes[1].Streaming, s.PollInterval, errStream)
+	}
+	upCalls := src.callCount(up)
+	src.add(down, "seen by polling")
+	waitFor(t, "polling to pick up the change", func() bool { return slices.Equal(sink.file(down), src.truth(down)) })
+	base := src.callCount(down)
+	waitFor(t, "more polls of the mailbox without a stream", func() bool { return src.callCount(down) >= base+3 })
+	if got := src.callCount(up); got != upCalls {
+		t.Errorf("%s (stream up): got %d SyncPage calls, want %d (stretched poll)", up, got, upCalls)
+	}
+
+	// Back up: one sync, then the stretched poll.
+	src.add(down, "missed while down")
+	w.setHealth([]string{down}, true, nil)
+	s = waitStatus(t, e, "streaming again", func(s Status) bool { return s.Streaming && s.StreamingDown == 0 })
+	if s.StreamErr != nil {
+		t.Errorf("got StreamErr %v with every stream up, want nil", s.StreamErr)
+	}
+	waitFor(t, "the recovery sync", func() bool { return slices.Equal(sink.file(down), src.truth(down)) })
+	waitStatus(t, e, "idle", allIdle)
+	calls := src.callCount(down)
+	time.Sleep(10 * 20 * time.Millisecond) // ten PollIntervals
+	if got := src.callCount(down); got != calls {
+		t.Errorf("%s after recovery: got %d SyncPage calls, want %d (no polling at PollInterval)", down, got, calls)
+	}
+	if got := src.callCount(up); got != upCalls {
+		t.Errorf("%s: got %d SyncPage calls, want %d", up, got, upCalls)
+	}
+}

@@ -241,3 +241,29 @@ func (w *fakeWatcher) fire(mb string) bool {
 	fn(mb) // notifications may repeat
 	return true
 }
+
+// fakeHealthWatcher is a fakeWatcher that also reports stream health: up
+// for every mailbox when Watch starts, then as the test says (setHealth).
+type fakeHealthWatcher struct {
+	fakeWatcher
+	health func([]string, bool, error)
+}
+
+func (w *fakeHealthWatcher) WatchHealth(ctx context.Context, mailboxes []string, changed func(string), health func([]string, bool, error)) error {
+	w.mu.Lock()
+	w.health = health
+	w.mu.Unlock()
+	health(mailboxes, true, nil)
+	err := w.Watch(ctx, mailboxes, changed)
+	w.mu.Lock()
+	w.health = nil
+	w.mu.Unlock()
+	return err
+}
+
+func (w *fakeHealthWatcher) setHealth(mbs []string, up bool, err error) {
+	w.mu.Lock()
+	fn := w.health
+	w.mu.Unlock()
+	fn(mbs, up, err)
+}

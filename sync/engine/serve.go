@@ -108,7 +108,10 @@ type mbox struct {
 	inRound    bool
 	backoff    time.Duration
 	debounceAt time.Time
-	renderKey  string // options of the last successful render (see renderKey)
+	renderKey  string    // options of the last successful render (see renderKey)
+	pollAt     time.Time // next poll: PollInterval, or stretched while live
+	live       bool      // its change stream is up
+	wasLive    bool      // its change stream was up before
 }
 
 type result struct {
@@ -116,9 +119,13 @@ type result struct {
 	cfg Config
 }
 
+// watchEvent is a watcher's report: a plain Watcher's settle-time "up" or
+// a failed Watch call (mailboxes nil: all), or a HealthWatcher's health
+// call for some mailboxes (health set).
 type watchEvent struct {
 	gen, attempt int
-	up           bool
+	up, health   bool
+	mailboxes    []string
 	err          error
 }
 
@@ -133,7 +140,6 @@ type loop struct {
 	results chan result
 
 	roundDone, roundTotal int
-	nextPoll              time.Time
 	lastErrState          State
 	lastStatus            Status
 
@@ -141,9 +147,7 @@ type loop struct {
 	watchFailed int // the last failed attempt of watcher watchGen
 	watchCancel context.CancelFunc
 	watchEvents chan watchEvent
-	streaming   bool
 	streamErr   error
-	streamWasUp bool
 	watchWG     sync.WaitGroup
 }
 
@@ -165,7 +169,6 @@ func (e *Engine) Serve(ctx context.Context) error {
 	for _, mb := range l.cfg.Mailboxes {
 		l.addMailbox(mb, now)
 	}
-	l.nextPoll = now.Add(l.pollInterval())
 	if !l.paused {
 		l.enqueueAll(false)
 		l.startWatcher(ctx)
@@ -216,15 +219,16 @@ func (e *Engine) Serve(ctx context.Context) error {
 }
 
 func (l *loop) addMailbox(mb string, now time.Time) {
-	b := &mbox{st: MailboxStatus{Address: mb, State: MailboxPending, Since: now}}
+	b := &mbox{st: MailboxStatus{Address: mb, State: MailboxPending, Since: now}, pollAt: now.Add(l.cfg.PollInterval)}
 	if in, err := l.e.deps.Store.Info(mb); err == nil {
 		b.st.Items, b.st.LastSuccess = in.Items, in.LastSuccess
 	}
 	l.boxes[mb] = b
 }
 
-func (l *loop) pollInterval() time.Duration {
-	if l.streaming {
+// pollInterval is b's poll interval: stretched while its stream is live.
+func (l *loop) pollInterval(b *mbox) time.Duration {
+	if b.live {
 		return l.cfg.StreamingPollInterval
 	}
 	return l.cfg.PollInterval
@@ -346,10 +350,12 @@ func (l *loop) due(now time.Time) {
 			b.st.RetryAt = time.Time{}
 			l.enqueue(mb, b)
 		}
-	}
-	if !now.Before(l.nextPoll) {
-		l.enqueueAll(true)
-		l.nextPoll = now.Add(l.pollInterval())
+		if !now.Before(b.pollAt) {
+			if b.st.RetryAt.IsZero() { // a failing one is left to its retry timer
+				l.enqueue(mb, b)
+			}
+			b.pollAt = now.Add(l.pollInterval(b))
+		}
 	}
 }
 
@@ -357,8 +363,11 @@ func (l *loop) nextWake(now time.Time) time.Time {
 	if l.paused {
 		return now.Add(time.Hour)
 	}
-	next := l.nextPoll
+	next := now.Add(time.Hour)
 	for _, b := range l.boxes {
+		if b.pollAt.Before(next) {
+			next = b.pollAt
+		}
 		if !b.debounceAt.IsZero() && b.debounceAt.Before(next) {
 			next = b.debounceAt
 		}
@@ -417,7 +426,9 @@ func (l *loop) reload(ctx context.Context, cfg Config) {
 		l.enqueueAll(false)
 	}
 	if old.PollInterval != cfg.PollInterval || old.StreamingPollInterval != cfg.StreamingPollInterval {
-		l.nextPoll = now.Add(l.pollInterval())
+		for _, b := range l.boxes {
+			b.pollAt = now.Add(l.pollInterval(b))
+		}
 	}
 	if !slices.Equal(old.Mailboxes, cfg.Mailboxes) && !l.paused {
 		l.stopWatcher()
@@ -445,16 +456,24 @@ func (l *loop) startWatcher(ctx context.Context) {
 		case <-wctx.Done():
 		}
 	}
+	hw, _ := w.(HealthWatcher)
 	l.watchWG.Add(1)
 	go func() {
 		defer l.watchWG.Done()
 		backoff := time.Duration(0)
 		for attempt := 1; ; attempt++ {
-			// The watcher counts as up once a Watch call has lasted settle
-			// without failing.
-			upTimer := time.AfterFunc(settle, func() { send(watchEvent{gen: gen, attempt: attempt, up: true}) })
-			err := w.Watch(wctx, mailboxes, l.e.onChanged)
-			upTimer.Stop()
+			var err error
+			if hw != nil {
+				err = hw.WatchHealth(wctx, mailboxes, l.e.onChanged, func(mbs []string, up bool, err error) {
+					send(watchEvent{gen: gen, attempt: attempt, health: true, up: up, mailboxes: slices.Clone(mbs), err: err})
+				})
+			} else {
+				// A plain watcher counts as up once a Watch call has lasted
+				// settle without failing.
+				upTimer := time.AfterFunc(settle, func() { send(watchEvent{gen: gen, attempt: attempt, up: true}) })
+				err = w.Watch(wctx, mailboxes, l.e.onChanged)
+				upTimer.Stop()
+			}
 			if wctx.Err() != nil {
 				return
 			}
@@ -477,34 +496,75 @@ func (l *loop) stopWatcher() {
 		l.watchCancel()
 		l.watchCancel = nil
 	}
-	l.streaming = false
+	l.setLive(l.cfg.Mailboxes, false)
 }
 
 func (l *loop) watchEvent(ev watchEvent) {
 	if ev.gen != l.watchGen || l.watchCancel == nil {
 		return // from a stopped watcher
 	}
+	if ev.attempt <= l.watchFailed {
+		return // a late event from an attempt that failed since
+	}
 	log := l.e.sy.log
-	if ev.up {
-		if ev.attempt <= l.watchFailed {
-			return // a late "up" from an attempt that failed since
+	mbs := ev.mailboxes
+	if mbs == nil {
+		mbs = l.cfg.Mailboxes
+	}
+	switch {
+	case !ev.health && !ev.up:
+		l.watchFailed = ev.attempt
+		log.Warn("change watcher failed; polling meanwhile", "err", ev.err, "poll_interval", l.cfg.PollInterval)
+		l.streamErr = ev.err
+	case ev.up:
+		log.Info("change stream up", "mailboxes", len(mbs))
+	default:
+		log.Warn("change stream down; polling meanwhile", "mailboxes", len(mbs), "err", ev.err, "poll_interval", l.cfg.PollInterval)
+		l.streamErr = ev.err
+	}
+	l.setLive(mbs, ev.up)
+	if l.liveCount() == len(l.cfg.Mailboxes) {
+		l.streamErr = nil
+	}
+}
+
+// setLive records whether the mailboxes' change streams are up. A mailbox
+// whose stream went down is polled at PollInterval from now on; one whose
+// stream came back is synced now (changes made meanwhile were not
+// notified) and then polled at the stretched interval.
+func (l *loop) setLive(mailboxes []string, up bool) {
+	now := time.Now()
+	for _, mb := range mailboxes {
+		mb = strings.ToLower(mb)
+		b := l.boxes[mb]
+		if b == nil || b.live == up {
+			continue
 		}
-		if !l.streaming {
-			log.Info("change watcher up")
-			if l.streamWasUp {
-				// Changes made while it was down were not notified.
-				l.enqueueAll(true)
+		b.live = up
+		if !up {
+			if n := now.Add(l.cfg.PollInterval); n.Before(b.pollAt) {
+				b.pollAt = n
 			}
+			continue
 		}
-		l.streaming, l.streamWasUp, l.streamErr = true, true, nil
-		return
+		if b.wasLive {
+			if b.st.RetryAt.IsZero() {
+				l.enqueue(mb, b)
+			}
+			b.pollAt = now.Add(l.cfg.StreamingPollInterval)
+		}
+		b.wasLive = true
 	}
-	l.watchFailed = ev.attempt
-	log.Warn("change watcher failed; polling meanwhile", "err", ev.err)
-	l.streaming, l.streamErr = false, ev.err
-	if n := time.Now().Add(l.cfg.PollInterval); n.Before(l.nextPoll) {
-		l.nextPoll = n
+}
+
+func (l *loop) liveCount() int {
+	n := 0
+	for _, b := range l.boxes {
+		if b.live {
+			n++
+		}
 	}
+	return n
 }
 
 // publish builds and publishes a Status snapshot if anything changed.
@@ -512,13 +572,18 @@ func (l *loop) publish() {
 	s := Status{
 		Mailboxes: make([]MailboxStatus, 0, len(l.cfg.Mailboxes)),
 		Done:      l.roundDone, Total: l.roundTotal,
-		Streaming: l.streaming, StreamErr: l.streamErr,
+		StreamErr: l.streamErr, PollInterval: l.cfg.PollInterval,
 		ExportDir: l.cfg.ExportDir,
 	}
 	busy, pending, latestErr := false, false, time.Time{}
 	for _, mb := range l.cfg.Mailboxes {
 		b := l.boxes[mb]
-		s.Mailboxes = append(s.Mailboxes, b.st)
+		ms := b.st
+		ms.Streaming = b.live
+		s.Mailboxes = append(s.Mailboxes, ms)
+		if !b.live && l.watchCancel != nil {
+			s.StreamingDown++
+		}
 		if b.st.LastSuccess.After(s.LastSync) {
 			s.LastSync = b.st.LastSuccess
 		}
@@ -535,6 +600,7 @@ func (l *loop) publish() {
 			busy = true
 		}
 	}
+	s.Streaming = len(s.Mailboxes) > 0 && l.liveCount() == len(s.Mailboxes)
 	switch {
 	case l.paused:
 		s.State = StatePaused
@@ -595,6 +661,7 @@ func renderKey(cfg Config, now time.Time) string {
 func statusEqual(a, b Status) bool {
 	if a.State != b.State || a.Err != b.Err || a.Done != b.Done || a.Total != b.Total || a.Failed != b.Failed ||
 		!a.LastSync.Equal(b.LastSync) || a.Streaming != b.Streaming || a.StreamErr != b.StreamErr ||
+		a.StreamingDown != b.StreamingDown || a.PollInterval != b.PollInterval ||
 		a.ExportDir != b.ExportDir || len(a.Mailboxes) != len(b.Mailboxes) {
 		return false
 	}

@@ -91,6 +91,10 @@ type MailboxStatus struct {
 	Items, Exported int
 	// RetryAt is when a failed mailbox is retried (zero otherwise).
 	RetryAt time.Time
+	// Streaming reports a live change stream for this mailbox: its changes
+	// arrive within seconds and it is polled only as a safety net.
+	// Without one it is polled every Status.PollInterval.
+	Streaming bool
 }
 
 // Status is a snapshot of the engine. It is a value: the engine never
@@ -108,12 +112,19 @@ type Status struct {
 	Failed int
 	// LastSync is the latest LastSuccess over all mailboxes.
 	LastSync time.Time
-	// Streaming reports that the change watcher is up (changes arrive
-	// within seconds); StreamErr is its last error.
-	Streaming bool
-	StreamErr error
-	ExportDir string
-	At        time.Time
+	// Streaming reports that every mailbox has a live change stream
+	// (changes arrive within seconds). StreamingDown counts the mailboxes
+	// without one while a change watcher runs (0 without a watcher or
+	// while paused); they are polled every PollInterval. StreamErr is why
+	// streaming last went down (nil once every stream is live again).
+	// The tray can say "streaming down — polling every 5 min" when
+	// StreamingDown > 0 and StreamErr != nil.
+	Streaming     bool
+	StreamingDown int
+	StreamErr     error
+	PollInterval  time.Duration
+	ExportDir     string
+	At            time.Time
 }
 
 // hub publishes Status snapshots to subscribers: non-blocking, each
