@@ -61,7 +61,8 @@ func dispatch(args []string) int {
 
 func usage(w *os.File) {
 	fmt.Fprintln(w, "Usage: exocal [COMMAND] [FLAGS]")
-	fmt.Fprintln(w, "\nExoCal keeps Exchange Online calendars as ICS files. With no command it runs the tray app.")
+	fmt.Fprintln(w, "\nExoCal keeps Exchange Online calendars as ICS files. With no command it runs the tray app")
+	fmt.Fprintln(w, "(flags alone go to it too: 'exocal --settings', 'exocal -v'; see 'exocal gui --help').")
 	fmt.Fprintln(w, "\nCommands:")
 	names := make([]string, 0, len(commands))
 	for n := range commands {

@@ -19,6 +19,7 @@ import (
 	"github.com/exocal/exocal/sync/emulator"
 	"github.com/exocal/exocal/sync/emulator/tenant"
 	"github.com/exocal/exocal/sync/engine"
+	"github.com/exocal/exocal/ui/tray"
 )
 
 // fakeCore stands in for *app.App.
@@ -143,6 +144,9 @@ func TestSyncServiceWiring(t *testing.T) {
 	}
 	if finding, fix, ok := strings.Cut(st.Err, "\n"); !ok || finding == "" || fix == "" {
 		t.Errorf("error status: got %q, want the finding and its fix on two lines (a setup error)", st.Err)
+	}
+	if got := tray.Headline(st, time.Now()); !strings.HasSuffix(got, tray.OpenSettingsToFix) || strings.Contains(got, "\n") {
+		t.Errorf("tray's first line: got %q, want the finding ending in %q", got, tray.OpenSettingsToFix)
 	}
 }
 
