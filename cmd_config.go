@@ -21,13 +21,15 @@ func init() {
 }
 
 const configUsage = `Usage:
-  exocal config show            print the settings as JSON (the client secret only as stored/missing)
+  exocal config show            print the settings as JSON (the client secret only as stored/missing,
+                                the client certificate as its thumbprint and expiry date)
   exocal config set KEY VALUE   change one setting; tenant_id and client_id go to the OS keyring
   exocal config path            print where config.json lives
 
 Keys: %s, tenant_id, client_id.
 mailboxes takes a comma-separated list; poll_interval a duration such as 5m.
-The client secret is set with 'exocal secret set' (it reads stdin).
+The client secret is set with 'exocal secret set' (it reads stdin), a client
+certificate with 'exocal secret set --certificate < bundle.pem'.
 `
 
 func configUsageText() string { return fmt.Sprintf(configUsage, strings.Join(config.Keys(), ", ")) }
@@ -125,6 +127,9 @@ type shown struct {
 	TenantID     string `json:"tenant_id"`
 	ClientID     string `json:"client_id"`
 	ClientSecret string `json:"client_secret"`
+	// ClientCertificate is "stored (thumbprint …, expires …)", "from
+	// EXOCAL_CLIENT_CERTIFICATE (…)", "invalid: …" or "none"; never the PEM.
+	ClientCertificate string `json:"client_certificate"`
 }
 
 func configShow(args []string) int {
@@ -135,7 +140,7 @@ func configShow(args []string) int {
 	if err != nil {
 		return failSetup(err)
 	}
-	out := shown{Settings: s, ClientSecret: "missing"}
+	out := shown{Settings: s, ClientSecret: "missing", ClientCertificate: "none"}
 	store := registrationStore()
 	ctx, cancel := context.WithTimeout(context.Background(), keyringTimeout)
 	defer cancel()
@@ -144,6 +149,7 @@ func configShow(args []string) int {
 	case errors.Is(err, secrets.ErrNotFound):
 	case err != nil:
 		out.ClientSecret = "unknown: the keyring cannot be read"
+		out.ClientCertificate = out.ClientSecret
 		defer fmt.Fprintf(os.Stderr, "exocal: %s.\n", cliSentence(err))
 	default:
 		out.TenantID, out.ClientID = r.TenantID, r.ClientID
@@ -155,6 +161,7 @@ func configShow(args []string) int {
 		default:
 			out.ClientSecret = "stored in keyring"
 		}
+		out.ClientCertificate = certificateShown(r, store.CertificateOverridden())
 	}
 	b, _ := json.MarshalIndent(out, "", "  ")
 	fmt.Println(string(b))
@@ -270,4 +277,27 @@ func cliSentence(err error) string {
 		msg = msg[i+2:]
 	}
 	return strings.TrimSuffix(msg, ".")
+}
+
+// certificateShown is what `config show` says about the client certificate.
+func certificateShown(r secrets.Registration, fromEnv bool) string {
+	if r.ClientCertificate == "" {
+		return "none"
+	}
+	where := "stored"
+	if fromEnv {
+		where = "from " + secrets.EnvClientCertificate
+	}
+	_, info, err := secrets.ParseCertificate(r.ClientCertificate)
+	if err != nil {
+		return where + ", invalid: " + cliSentence(err)
+	}
+	s := where + " (" + info.String()
+	if !time.Now().Before(info.NotAfter) {
+		s += ", EXPIRED"
+	}
+	if r.ClientSecret != "" {
+		s += "; used instead of the client secret"
+	}
+	return s + ")"
 }

@@ -149,10 +149,13 @@ func openHeadless(ctx context.Context, log *slog.Logger) (*headless, int) {
 	reg, err := secrets.Default().Get(rctx, secrets.DefaultProfile)
 	cancel()
 	if err != nil && !errors.Is(err, secrets.ErrNotFound) {
-		return fail("cannot read the app registration from the keyring: %v; set EXOCAL_TENANT_ID, EXOCAL_CLIENT_ID and EXOCAL_CLIENT_SECRET instead for headless use.", err)
+		return fail("cannot read the app registration from the keyring: %v; set EXOCAL_TENANT_ID, EXOCAL_CLIENT_ID and EXOCAL_CLIENT_SECRET (or EXOCAL_CLIENT_CERTIFICATE) instead for headless use.", err)
 	}
 	if !reg.Complete() {
-		return fail("the app registration (tenant ID, client ID, client secret) is not set; run 'exocal secret set' and set tenant_id/client_id in the settings window, or set EXOCAL_TENANT_ID, EXOCAL_CLIENT_ID and EXOCAL_CLIENT_SECRET.")
+		return fail("the app registration (tenant ID, client ID, client secret or certificate) is not set; run 'exocal secret set' (or 'exocal secret set --certificate < bundle.pem') and set tenant_id/client_id in the settings window, or set EXOCAL_TENANT_ID, EXOCAL_CLIENT_ID and EXOCAL_CLIENT_SECRET (or EXOCAL_CLIENT_CERTIFICATE).")
+	}
+	if _, _, err := reg.Credential(); err != nil {
+		return fail("%s; fix it with 'exocal secret set --certificate < bundle.pem' (or EXOCAL_CLIENT_CERTIFICATE), or remove it with 'exocal secret clear-certificate' to use the client secret.", cliSentence(err))
 	}
 	cache, err := os.UserCacheDir()
 	if err != nil {
@@ -192,9 +195,15 @@ func engineConfig(s config.Settings) engine.Config {
 }
 
 // backendSettings maps the settings and registration onto the backend's.
+// A stored certificate is preferred over a stored secret (secrets.Registration.Credential).
 func backendSettings(s config.Settings, reg secrets.Registration, log *slog.Logger) backend.Settings {
+	secret := reg.ClientSecret
+	if reg.UsesCertificate() {
+		secret = ""
+	}
 	return backend.Settings{
-		AuthorityHost: s.AuthorityHost, TenantID: reg.TenantID, ClientID: reg.ClientID, ClientSecret: reg.ClientSecret,
+		AuthorityHost: s.AuthorityHost, TenantID: reg.TenantID, ClientID: reg.ClientID,
+		ClientSecret: secret, ClientCertificate: reg.ClientCertificate,
 		User: s.User, AutodiscoverURL: s.AutodiscoverURL, ExchangeServer: s.ExchangeServer, EWSURL: s.EWSURL,
 		MaxSubscriptionsPerConnection: s.MaxSubscriptionsPerConnection, Logger: log,
 	}
