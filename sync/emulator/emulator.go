@@ -37,7 +37,10 @@
 //     "Access is denied. Check credentials and try again." (EWS's text for
 //     ErrorAccessDenied). Microsoft documents no EWS wording for it (Graph
 //     says "Blocked by tenant configured AppOnly AccessPolicy settings"):
-//     the code, the fault form and the text are inferred.
+//     the code, the fault form and the text are inferred. Its folders named
+//     (DistinguishedFolderId Mailbox) while impersonating an allowed mailbox
+//     get an ErrorAccessDenied response message (GetFolder, SyncFolderItems,
+//     FindItem), likewise inferred.
 //   - ModeSkewedDate skews only the token endpoint's Date header; token
 //     claims and EWS keep the emulator's clock.
 //   - HTTP 429 + Retry-After is not in the EWS docs (ews-protocol.md §8).

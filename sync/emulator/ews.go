@@ -299,6 +299,11 @@ func (s *Server) opGetFolder(w http.ResponseWriter, req *ewsReq, f Faults, hit b
 	body := envelope(true, "GetFolderResponse", func(w *xw) {
 		for _, id := range ids.Children {
 			mb, ok := s.folderTarget(req, id)
+			if ok && s.outsideScope(mb) {
+				errMessage(w, "GetFolderResponseMessage", "ErrorAccessDenied", accessDeniedText)
+				w.close("m:GetFolderResponseMessage")
+				continue
+			}
 			if !ok {
 				if id.Local == "DistinguishedFolderId" {
 					// Other well-known folders exist in a real mailbox, but

@@ -97,6 +97,10 @@ func (s *Server) opSyncFolderItems(w http.ResponseWriter, req *ewsReq, f Faults,
 	}
 	mb, ok := s.folderTarget(req, target)
 	const name = "SyncFolderItemsResponseMessage"
+	if ok && s.outsideScope(mb) {
+		writeSyncError(w, req, f, hit, "ErrorAccessDenied", accessDeniedText)
+		return
+	}
 	if !ok {
 		writeSyncError(w, req, f, hit, "ErrorSyncFolderNotFound", "The specified folder for synchronization could not be found.")
 		return
@@ -304,9 +308,13 @@ func (s *Server) opFindItem(w http.ResponseWriter, req *ewsReq, f Faults, hit bo
 		return
 	}
 	mb, ok := s.folderTarget(req, parents.Children[0])
-	if !ok {
+	if !ok || s.outsideScope(mb) {
+		code, text := "ErrorFolderNotFound", "The specified folder could not be found in the store."
+		if ok {
+			code, text = "ErrorAccessDenied", accessDeniedText
+		}
 		body := envelope(true, "FindItemResponse", func(w *xw) {
-			errMessage(w, name, "ErrorFolderNotFound", "The specified folder could not be found in the store.")
+			errMessage(w, name, code, text)
 			w.close("m:" + name)
 		})
 		writeXML(w, req.r, body, f, hit)

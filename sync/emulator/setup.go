@@ -159,3 +159,12 @@ func (s *Server) mailboxRefusal(w http.ResponseWriter, r *http.Request, mailbox 
 	}
 	return false
 }
+
+// outsideScope reports whether the app may not reach mailbox, which a
+// request names in a folder id while impersonating another mailbox; such
+// folders are answered with an ErrorAccessDenied response message.
+func (s *Server) outsideScope(mailbox string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.outOfScope[strings.ToLower(mailbox)]
+}

@@ -226,6 +226,28 @@ func TestPerMailboxRefusals(t *testing.T) {
 			}
 		})
 	}
+	// Another mailbox's folder named while impersonating an allowed one:
+	// an ErrorAccessDenied response message for the out-of-scope mailbox.
+	other := `<t:DistinguishedFolderId Id="calendar"><t:Mailbox><t:EmailAddress>` + outside + `</t:EmailAddress></t:Mailbox></t:DistinguishedFolderId>`
+	for _, op := range []struct{ name, body string }{
+		{"GetFolder", getFolderCalendar},
+		{"SyncFolderItems", syncRequest("", 10, "IdOnly")},
+		{"FindItem", calendarViewRequest(testNow, testNow.AddDate(0, 0, 7), 0)},
+	} {
+		t.Run(op.name+" on an out-of-scope mailbox's folder", func(t *testing.T) {
+			body := strings.Replace(op.body, `<t:DistinguishedFolderId Id="calendar" />`, other, 1)
+			res := e.ews(mbs[0], body)
+			if res.status != 200 || len(res.messages()) != 1 {
+				t.Fatalf("got %d, want 200 with one response message:\n%s", res.status, res.body)
+			}
+			msg := res.messages()[0]
+			if msg.attr("ResponseClass") != "Error" || msg.child(nsMessages, "ResponseCode").text() != "ErrorAccessDenied" ||
+				msg.child(nsMessages, "MessageText").text() != accessDeniedText {
+				t.Errorf("response message: got %s %s %q, want Error ErrorAccessDenied %q", msg.attr("ResponseClass"),
+					msg.child(nsMessages, "ResponseCode").text(), msg.child(nsMessages, "MessageText").text(), accessDeniedText)
+			}
+		})
+	}
 	// Clearing the lists serves every mailbox again.
 	e.adminPost("unlicensed", []string{})
 	e.adminPost("out-of-scope", []string{})
