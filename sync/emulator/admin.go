@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -125,7 +126,12 @@ func (s *Server) handleAdmin(w http.ResponseWriter, r *http.Request) {
 		s.RevokeTokens()
 		w.WriteHeader(http.StatusNoContent)
 	case parts[0] == "mode" && r.Method == http.MethodPost:
-		s.SetMode(Mode(r.URL.Query().Get("name")), r.URL.Query().Get("on") != "false")
+		m := Mode(r.URL.Query().Get("name"))
+		if !slices.Contains(Modes, m) {
+			http.Error(w, fmt.Sprintf("mode: unknown mode %q", m), http.StatusBadRequest)
+			return
+		}
+		s.SetMode(m, r.URL.Query().Get("on") != "false")
 		w.WriteHeader(http.StatusNoContent)
 	case parts[0] == "faults" && r.Method == http.MethodPost:
 		var f Faults

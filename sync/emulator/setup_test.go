@@ -49,9 +49,9 @@ func TestSetupModesAtTheTokenEndpoint(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			// Sequential: modes are server-wide.
-			e.srv.SetMode(tt.mode, true)
-			defer e.srv.SetMode(tt.mode, false)
+			// Sequential: modes are server-wide. Switched by the admin API.
+			e.adminPostQuery("mode?name=" + string(tt.mode) + "&on=true")
+			defer e.adminPostQuery("mode?name=" + string(tt.mode) + "&on=false")
 			resp, err := e.client.PostForm(e.tokenURL(), tt.form)
 			if err != nil {
 				t.Fatal(err)
@@ -330,5 +330,21 @@ func (e *env) adminPostQuery(pathAndQuery string) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNoContent {
 		e.t.Fatalf("admin %s: got %d, want 204", pathAndQuery, resp.StatusCode)
+	}
+}
+
+func TestAdminRefusesUnknownMode(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	resp, err := e.client.Post(e.ts.URL+"/_emulator/mode?name=conditonal-access&on=true", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("unknown mode: got %d, want 400", resp.StatusCode)
+	}
+	if st := e.adminState(); len(st.Modes) != 0 {
+		t.Errorf("modes: got %v, want none", st.Modes)
 	}
 }
