@@ -97,10 +97,17 @@ func runSecret(args []string) int {
 		fmt.Fprintf(os.Stderr, "exocal: warning: %s\n", warning)
 	}
 	store := registrationStore()
-	if err := updateRegistration(store, func(r *secrets.Registration) { r.ClientSecret = secret }); err != nil {
+	certStored := false
+	if err := updateRegistration(store, func(r *secrets.Registration) {
+		r.ClientSecret = secret
+		certStored = r.ClientCertificate != ""
+	}); err != nil {
 		return failSetup(err)
 	}
 	fmt.Println("Client secret saved in the OS keyring.")
+	if certStored {
+		fmt.Fprintln(os.Stderr, "exocal: note: a client certificate is stored too and is used instead of the secret; run 'exocal secret clear-certificate' to use the secret.")
+	}
 	notifyRunning()
 	if _, _, env := store.Overridden(); env {
 		fmt.Fprintf(os.Stderr, "exocal: note: %s is set and overrides the stored secret; unset it to use the keyring's.\n", secrets.EnvClientSecret)

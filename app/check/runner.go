@@ -207,7 +207,7 @@ func (r *runner) checkRegistration(st *Step) {
 	if reg.ClientSecret != "" && !pastedID {
 		r.rep.scrub = append(r.rep.scrub, reg.ClientSecret)
 	}
-	envFix := "For headless use, set EXOCAL_TENANT_ID, EXOCAL_CLIENT_ID and EXOCAL_CLIENT_SECRET instead (read, never stored)."
+	envFix := "For headless use, set EXOCAL_TENANT_ID, EXOCAL_CLIENT_ID and EXOCAL_CLIENT_SECRET (or EXOCAL_CLIENT_CERTIFICATE) instead (read, never stored)."
 	switch {
 	case err != nil && errors.Is(err, secrets.ErrNotFound):
 		// handled below as missing values

@@ -166,7 +166,7 @@ type KeyringError struct {
 	Err     error // go-keyring's error, for logs
 }
 
-const fixSentence = "install and unlock a Secret Service (GNOME Keyring, KWallet or KeePassXC with Secret Service integration), or set EXOCAL_TENANT_ID, EXOCAL_CLIENT_ID and EXOCAL_CLIENT_SECRET"
+const fixSentence = "install and unlock a Secret Service (GNOME Keyring, KWallet or KeePassXC with Secret Service integration), or set EXOCAL_TENANT_ID, EXOCAL_CLIENT_ID and EXOCAL_CLIENT_SECRET (or EXOCAL_CLIENT_CERTIFICATE)"
 
 func (e *KeyringError) Error() string {
 	switch e.Reason {
