@@ -8,8 +8,13 @@ import (
 
 	"github.com/exocal/exocal/sync/auth"
 	"github.com/exocal/exocal/sync/autodiscover"
+	"github.com/exocal/exocal/sync/engine"
 	"github.com/exocal/exocal/sync/ews"
 )
+
+// The engine learns per mailbox whether streaming is up (and polls the
+// others at poll_interval) through this interface.
+var _ engine.HealthWatcher = (*ews.Watcher)(nil)
 
 // autodiscoverURL asks autodiscover for the EWS URL.
 func autodiscoverURL(ctx context.Context, hc *http.Client, s Settings, cloud auth.Cloud, log *slog.Logger) (string, string, error) {
