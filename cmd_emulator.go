@@ -105,13 +105,14 @@ func runEmulator(args []string) int {
 		return exitSetup
 	}
 	defer srv.Close()
+	// Catch the signals before telling anyone we are up: a caller that reads
+	// the first line and at once sends SIGTERM must get a clean exit.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	info.URL, info.TokenURL, info.EWSURL, info.InternalEWSURL = srv.URL(), srv.TokenURL(), srv.EWSURL(), srv.InternalURL()
 	line, _ := json.Marshal(info)
 	fmt.Println(string(line))
 	os.Stdout.Sync()
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	<-ctx.Done()
 	return exitOK
 }
