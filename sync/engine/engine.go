@@ -13,8 +13,12 @@
 //
 // A calendar.Watcher (streaming notifications) tells which mailbox changed;
 // the engine syncs just that one, debounced. Polling stays as the safety
-// net, and as the fallback while the watcher is failing (it is retried with
-// backoff).
+// net (stretched to StreamingPollInterval), and as the fallback at
+// PollInterval while the watcher is failing (it is retried with backoff).
+// A HealthWatcher (ews.Watcher) says per mailbox whether its stream is
+// live, so a streaming outage the watcher rides out by itself still
+// brings those mailboxes back to PollInterval, and syncs them once when
+// their stream returns.
 //
 // Nothing here reads config files or the keyring: values come in Config
 // and Deps. Status is published by subscription (see Subscribe).

@@ -31,6 +31,8 @@ const DefaultConnectionTimeout = 30 * time.Minute
 // keeps one streaming connection open, reconnects when it ends, and
 // subscribes again (then reports the mailboxes as changed, since events may
 // have been lost) when the server no longer knows a subscription.
+// WatchHealth also tells the caller when a group's stream goes down and
+// comes back, so that it can poll those mailboxes meanwhile.
 type Watcher struct {
 	Client *Client
 	// MaxPerConnection is the group size (1..200, default 200; the
