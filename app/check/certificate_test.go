@@ -70,7 +70,7 @@ func TestCertificateChain(t *testing.T) {
 		{"registered certificate", "", good, true, StepToken, StateOK, CauseNone,
 			[]string{"for the certificate (thumbprint " + goodInfo.Thumbprint}, nil, goodKey, nil},
 		{"certificate preferred over a stored secret", "Wrong~secret-that-entra-would-reject-0000", good, true, StepRegistration, StateOK, CauseNone,
-			[]string{"client certificate set (thumbprint " + goodInfo.Thumbprint}, nil, goodKey, nil},
+			[]string{"client certificate set (thumbprint " + goodInfo.Thumbprint, "a client secret is stored too and not used"}, nil, goodKey, nil},
 		{"certificate not uploaded", "", other, false, StepToken, StateFailed, CauseInvalidCertificate,
 			[]string{"AADSTS700027", "not registered on app " + emuClientID},
 			[]string{"Certificates & secrets > Certificates", "Upload certificate", "openssl x509", "exocal secret set --certificate"}, otherKey, nil},

@@ -197,6 +197,12 @@ func (r *runner) checkRegistration(st *Step) {
 		// private key above all — is scrubbed from every output.
 		r.f.secret = ""
 		r.rep.scrub = append(r.rep.scrub, certScrub(reg.ClientCertificate)...)
+		if reg.ClientSecret != "" {
+			if !strings.EqualFold(reg.ClientSecret, reg.ClientID) && !strings.EqualFold(reg.ClientSecret, reg.TenantID) {
+				r.rep.scrub = append(r.rep.scrub, reg.ClientSecret)
+			}
+			source += "; a client secret is stored too and not used"
+		}
 		reg.ClientSecret = ""
 	}
 	r.rep.TenantID, r.rep.ClientID = reg.TenantID, reg.ClientID
