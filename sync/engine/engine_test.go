@@ -533,3 +533,49 @@ func TestServeStreamDownPollsThoseMailboxes(t *testing.T) {
 		t.Errorf("%s: got %d SyncPage calls, want %d", up, got, upCalls)
 	}
 }
+
+// lateReporter reports health after its ctx ended, as a watcher group
+// racing shutdown does.
+type lateReporter struct{ returned chan struct{} }
+
+func (w *lateReporter) Watch(ctx context.Context, mailboxes []string, changed func(string)) error {
+	<-ctx.Done()
+	return nil
+}
+
+func (w *lateReporter) WatchHealth(ctx context.Context, mailboxes []string, changed func(string), health func([]string, bool, error)) error {
+	defer close(w.returned)
+	health(mailboxes, true, nil)
+	<-ctx.Done()
+	health(mailboxes, false, ctx.Err())
+	health(mailboxes, true, nil)
+	return nil
+}
+
+// TestServeReturnsWhileWatcherReports: Serve returns when ctx ends, after
+// the watcher returned, even if the watcher still reports health then.
+func TestServeReturnsWhileWatcherReports(t *testing.T) {
+	t.Parallel()
+	mbs := mailboxes(2)
+	w := &lateReporter{returned: make(chan struct{})}
+	e := New(Config{Mailboxes: mbs, PollInterval: time.Hour},
+		Deps{Source: newFakeSource(7, mbs, 2), Watcher: w, Store: openStore(t), Sink: newFakeSink()})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Serve(ctx) }()
+	waitStatus(t, e, "streaming up", func(s Status) bool { return allIdle(s) && s.Streaming })
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Serve: got %v, want nil", err)
+		}
+	case <-time.After(waitLimit):
+		t.Fatal("Serve did not return after ctx ended")
+	}
+	select {
+	case <-w.returned:
+	default:
+		t.Error("Serve returned before the watcher did")
+	}
+}
