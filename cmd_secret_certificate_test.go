@@ -288,3 +288,30 @@ func TestRealKeyringCertificateCLI(t *testing.T) {
 	good.assertTreeHasNoKey(t, filepath.Dir(c.cfgHome))
 	unknown.assertTreeHasNoKey(t, filepath.Dir(c.cfgHome))
 }
+
+// TestSyncRefusesExpiredCertificate: `sync --once` names an expired or
+// unusable certificate before sending anything.
+func TestSyncRefusesExpiredCertificate(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	expired := newTestBundle(t, now.AddDate(-1, 0, 0), now.Add(-time.Hour))
+	good := newTestBundle(t, now.Add(-time.Hour), now.AddDate(1, 0, 0))
+	c := newCLI(t, false)
+	certEmulator(t, c, expired.leaf)
+	keyOnly := good.pem[strings.Index(good.pem, "-----BEGIN PRIVATE KEY"):]
+	tests := []struct {
+		name, bundle, want string
+	}{
+		{"expired", expired.pem, "has expired"},
+		{"key without certificate", keyOnly, "cannot be used"},
+	}
+	for _, tt := range tests {
+		env := []string{secrets.EnvTenantID + "=" + cliTenantID, secrets.EnvClientID + "=" + cliClientID, secrets.EnvClientCertificate + "=" + tt.bundle}
+		out, errOut, code := c.run("", env, "sync", "--once")
+		if code != exitSetup || !strings.Contains(errOut, tt.want) || !strings.Contains(errOut, "exocal secret set --certificate") {
+			t.Errorf("%s: got exit %d %q %q, want %d and %q with the fix", tt.name, code, out, errOut, exitSetup, tt.want)
+		}
+		expired.assertNoKey(t, tt.name, out+errOut)
+		good.assertNoKey(t, tt.name, out+errOut)
+	}
+}

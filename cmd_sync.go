@@ -154,8 +154,16 @@ func openHeadless(ctx context.Context, log *slog.Logger) (*headless, int) {
 	if !reg.Complete() {
 		return fail("the app registration (tenant ID, client ID, client secret or certificate) is not set; run 'exocal secret set' (or 'exocal secret set --certificate < bundle.pem') and set tenant_id/client_id in the settings window, or set EXOCAL_TENANT_ID, EXOCAL_CLIENT_ID and EXOCAL_CLIENT_SECRET (or EXOCAL_CLIENT_CERTIFICATE).")
 	}
-	if _, _, err := reg.Credential(); err != nil {
-		return fail("%s; fix it with 'exocal secret set --certificate < bundle.pem' (or EXOCAL_CLIENT_CERTIFICATE), or remove it with 'exocal secret clear-certificate' to use the client secret.", cliSentence(err))
+	if reg.UsesCertificate() {
+		_, info, err := secrets.ParseCertificate(reg.ClientCertificate)
+		switch {
+		case err != nil:
+			return fail("%s; fix it with 'exocal secret set --certificate < bundle.pem' (or EXOCAL_CLIENT_CERTIFICATE), or remove it with 'exocal secret clear-certificate' to use the client secret.", cliSentence(err))
+		case !time.Now().Before(info.NotAfter):
+			return fail("the client certificate (%s) has expired; create a new one, upload it in Entra > Certificates & secrets > Certificates and store it with 'exocal secret set --certificate < bundle.pem'.", info)
+		case info.ExpiresWithin(time.Now(), secrets.CertificateWarnDays*24*time.Hour):
+			log.Warn("the client certificate expires soon; create a new one and upload it in Entra > Certificates & secrets", "thumbprint", info.Thumbprint, "expires", info.NotAfter.UTC().Format(time.DateOnly))
+		}
 	}
 	cache, err := os.UserCacheDir()
 	if err != nil {
