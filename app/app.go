@@ -130,7 +130,7 @@ func (a *App) loadRegistration() regState {
 		a.log.Warn("app: registration unavailable", "err", err)
 		return regState{err: err}
 	}
-	return regState{tenantID: r.TenantID, clientID: r.ClientID, secretStored: r.ClientSecret != ""}
+	return regState{tenantID: r.TenantID, clientID: r.ClientID, secretStored: r.ClientSecret != "" || r.ClientCertificate != ""}
 }
 
 // Settings returns a copy of the current settings.
@@ -228,7 +228,8 @@ func (a *App) writeRegistration(tenantID, clientID, secret string) error {
 			return err
 		}
 	}
-	r := secrets.Registration{TenantID: tenantID, ClientID: clientID, ClientSecret: old.ClientSecret}
+	// Keep a stored certificate: the settings window does not edit it.
+	r := secrets.Registration{TenantID: tenantID, ClientID: clientID, ClientSecret: old.ClientSecret, ClientCertificate: old.ClientCertificate}
 	if secret != "" {
 		r.ClientSecret = secret
 	}

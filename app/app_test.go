@@ -541,3 +541,33 @@ func TestKeyringUnlockedLaterIsNoticed(t *testing.T) {
 		t.Fatal("unlocking the keyring was not noticed")
 	}
 }
+
+// A certificate is set with `exocal secret set --certificate`, never in the
+// settings window: saving the window must keep it, and a registration with
+// only a certificate counts as set up.
+func TestSaveKeepsStoredCertificate(t *testing.T) {
+	t.Parallel()
+	const pem = "-----BEGIN CERTIFICATE-----\nnot parsed here\n-----END CERTIFICATE-----\n"
+	store := secrets.NewMemory()
+	if err := store.Set(context.Background(), secrets.DefaultProfile, secrets.Registration{TenantID: tenant, ClientID: client, ClientCertificate: pem}); err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, store)
+	f.store = store
+	if _, _, stored, err := f.app.Registration(); err != nil || !stored {
+		t.Fatalf("Registration: got stored=%v err=%v, want a stored credential (the certificate)", stored, err)
+	}
+	if err := f.app.Save(validSettings(t), tenant, client, ""); err != nil {
+		t.Fatalf("Save: %v", err)
+	}
+	r, err := f.store.Get(context.Background(), secrets.DefaultProfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ClientCertificate != pem {
+		t.Errorf("got certificate %q after Save, want the stored one kept", r.ClientCertificate)
+	}
+	if strings.Contains(f.logBuf.String(), "not parsed here") {
+		t.Error("the certificate reached the log")
+	}
+}

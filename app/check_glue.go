@@ -34,6 +34,7 @@ func (a *App) Check(ctx context.Context, s config.Settings, tenantID, clientID, 
 		switch {
 		case err == nil:
 			in.Registration.ClientSecret = stored.ClientSecret
+			in.Registration.ClientCertificate = stored.ClientCertificate
 		case errors.Is(err, secrets.ErrNotFound):
 			// nothing stored: the registration step names the missing secret
 		default:
