@@ -230,7 +230,7 @@ func TestFindings(t *testing.T) {
 		{
 			name: "consent not yet in Exchange: roles in the token, EWS 401 2000008", emu: func(o *emulator.Options) { o.Modes = []emulator.Mode{emulator.ModeConsentPropagating} },
 			step: StepEWS, state: StateFailed, cause: CauseConsentMissing,
-			finding: []string{"HTTP 401", "2000008", "has not reached Exchange yet"}, fix: []string{"Grant admin consent for", emuTenantID, "Wait a few minutes"},
+			finding: []string{"HTTP 401", "2000008", "carries full_access_as_app", "has not reached Exchange Online yet"}, fix: []string{"Grant admin consent for", emuTenantID, "Wait a few minutes"},
 			exit: ExitSetup, skippedAfter: true,
 		},
 		{

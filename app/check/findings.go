@@ -55,6 +55,9 @@ type facts struct {
 	getenv                     func(string) string
 	stepTimeout                time.Duration
 	now                        time.Time
+	// hasEWSRole: the token's claims showed full_access_as_app, so a 401
+	// with 2000008 means Exchange has not yet learnt of the consent.
+	hasEWSRole bool
 }
 
 func (f facts) client() string {
@@ -352,6 +355,11 @@ func classifyEWS(err error, f facts, mailbox string) finding {
 		return finding{CauseEWSDisabled,
 			"EWS is disabled for this tenant or mailbox (HTTP 403, X-EWS-Policy-Reason: " + e.PolicyReason + ").",
 			ewsBlockFix(f) + "\nIf only some mailboxes are affected, check them too: Get-CASMailbox -Identity " + mailbox + " | Format-List EwsEnabled"}
+	case ews.IsMissingConsent(err) && f.hasEWSRole:
+		return finding{CauseConsentMissing,
+			"EWS refused the token (HTTP 401, x-ms-diagnostics 2000008) although it carries full_access_as_app: the admin consent has been granted but has not reached Exchange Online yet.",
+			"Nothing to change yet: Wait a few minutes (consent can take up to an hour to reach Exchange), then run the check again.\n" +
+				"If it persists for hours, open API permissions in Entra and choose \"Grant admin consent for " + f.tenant() + "\" again."}
 	case ews.IsMissingConsent(err):
 		return finding{CauseConsentMissing,
 			"EWS refused the token: it carries no permissions (HTTP 401, x-ms-diagnostics 2000008) — admin consent for full_access_as_app is missing or has not reached Exchange yet.",

@@ -393,6 +393,7 @@ func (r *runner) checkClaims(st *Step) {
 		return
 	}
 	st.State = StateOK
+	r.f.hasEWSRole = true
 	st.Finding = fmt.Sprintf("Roles %s, audience %s, tenant %s.", strings.Join(c.Roles, ", "), c.Audience, c.TenantID)
 	if config.IsGUID(r.f.tenantID) && c.TenantID != "" && !strings.EqualFold(c.TenantID, r.f.tenantID) {
 		st.warn(finding{CauseWrongTenantToken,
