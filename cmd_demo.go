@@ -70,7 +70,7 @@ func runDemoApp(ctx context.Context, dir string, log *slog.Logger) int {
 	}
 	opts, err := app.DefaultOptions(log)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "exocal demo: %s.\n", trimPkg(err))
+		fmt.Fprintf(os.Stderr, "exocal demo: %s.\n", cliSentence(err))
 		return exitSetup
 	}
 	// A private single-instance socket: a running ExoCal is not disturbed.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 
 	"github.com/exocal/exocal/app"
 	"github.com/exocal/exocal/ui"
@@ -38,26 +37,26 @@ func runGUI(args []string) int {
 	if errors.Is(err, app.ErrAlreadyRunning) {
 		pid, aerr := app.Activate(ctx, "")
 		if aerr != nil {
-			fmt.Fprintf(os.Stderr, "exocal: %s, but it did not answer (%v); quit it or end that process, then start ExoCal again.\n", trimPkg(err), trimPkg(aerr))
+			fmt.Fprintf(os.Stderr, "exocal: %s, but it did not answer (%v); quit it or end that process, then start ExoCal again.\n", cliSentence(err), cliSentence(aerr))
 			return exitSetup
 		}
 		fmt.Printf("ExoCal is already running (pid %d); its settings window was brought forward.\n", pid)
 		return exitOK
 	}
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "exocal: %s.\n", trimPkg(err))
+		fmt.Fprintf(os.Stderr, "exocal: %s.\n", cliSentence(err))
 		return exitSetup
 	}
 	if err := ui.CheckDisplay(); err != nil { // before the keyring: without a display nothing else matters
 		in.Release()
-		fmt.Fprintf(os.Stderr, "exocal: %s.\n", trimPkg(err))
+		fmt.Fprintf(os.Stderr, "exocal: %s.\n", cliSentence(err))
 		return exitSetup
 	}
 
 	opts, err := app.DefaultOptions(log)
 	if err != nil {
 		in.Release()
-		fmt.Fprintf(os.Stderr, "exocal: %s.\n", trimPkg(err))
+		fmt.Fprintf(os.Stderr, "exocal: %s.\n", cliSentence(err))
 		return exitSetup
 	}
 	opts.Instance = in // core.Run releases it
@@ -76,7 +75,7 @@ func runApp(ctx context.Context, name string, opts app.Options, uo ui.Options, l
 		if opts.Instance != nil {
 			opts.Instance.Release()
 		}
-		fmt.Fprintf(os.Stderr, "%s: %s.\n", name, trimPkg(err))
+		fmt.Fprintf(os.Stderr, "%s: %s.\n", name, cliSentence(err))
 		return exitSetup
 	}
 	svc.core = core
@@ -94,18 +93,8 @@ func runApp(ctx context.Context, name string, opts app.Options, uo ui.Options, l
 		log.Error("app stopped", "err", err)
 	}
 	if uiErr != nil {
-		fmt.Fprintf(os.Stderr, "%s: %s.\n", name, trimPkg(uiErr))
+		fmt.Fprintf(os.Stderr, "%s: %s.\n", name, cliSentence(uiErr))
 		return exitSetup
 	}
 	return exitOK
-}
-
-// trimPkg drops the "pkg: " prefix and the final period of an error, for
-// a sentence to people.
-func trimPkg(err error) string {
-	msg := err.Error()
-	if i := strings.Index(msg, ": "); i > 0 && !strings.Contains(msg[:i], " ") {
-		msg = msg[i+2:]
-	}
-	return strings.TrimSuffix(msg, ".")
 }

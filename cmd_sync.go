@@ -148,8 +148,13 @@ func openHeadless(ctx context.Context, log *slog.Logger) (*headless, int) {
 	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	reg, err := secrets.Default().Get(rctx, secrets.DefaultProfile)
 	cancel()
-	if err != nil && !errors.Is(err, secrets.ErrNotFound) {
-		return fail("cannot read the app registration from the keyring: %v; set EXOCAL_TENANT_ID, EXOCAL_CLIENT_ID and EXOCAL_CLIENT_SECRET (or EXOCAL_CLIENT_CERTIFICATE) instead for headless use.", err)
+	var kerr *secrets.KeyringError
+	switch {
+	case errors.As(err, &kerr):
+		// Its sentence already names the fix, environment variables included.
+		return fail("%s.", cliSentence(err))
+	case err != nil && !errors.Is(err, secrets.ErrNotFound):
+		return fail("cannot read the app registration from the keyring: %s; set EXOCAL_TENANT_ID, EXOCAL_CLIENT_ID and EXOCAL_CLIENT_SECRET (or EXOCAL_CLIENT_CERTIFICATE) instead for headless use.", cliSentence(err))
 	}
 	if !reg.Complete() {
 		return fail("the app registration (tenant ID, client ID, client secret or certificate) is not set; run 'exocal secret set' (or 'exocal secret set --certificate < bundle.pem') and set tenant_id/client_id in the settings window, or set EXOCAL_TENANT_ID, EXOCAL_CLIENT_ID and EXOCAL_CLIENT_SECRET (or EXOCAL_CLIENT_CERTIFICATE).")
