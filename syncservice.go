@@ -273,7 +273,8 @@ func toAppStatus(es engine.Status, words func(err error, mailbox string) string)
 	if words == nil {
 		words = func(err error, _ string) string { return sentenceOf(err) }
 	}
-	st := app.Status{LastSync: es.LastSync, Done: es.Done, Total: es.Total, ExportDir: es.ExportDir, At: es.At}
+	st := app.Status{LastSync: es.LastSync, Done: es.Done, Total: es.Total, ExportDir: es.ExportDir, At: es.At,
+		Streaming: es.Streaming, StreamingDown: es.StreamingDown, PollInterval: es.PollInterval}
 	st.State = map[engine.State]app.State{
 		engine.StateStarting: app.StateSyncing, engine.StateIdle: app.StateIdle, engine.StateSyncing: app.StateSyncing,
 		engine.StateWarning: app.StateWarning, engine.StateError: app.StateError, engine.StatePaused: app.StatePaused,
@@ -281,8 +282,11 @@ func toAppStatus(es engine.Status, words func(err error, mailbox string) string)
 	if es.Err != nil {
 		st.Err = words(es.Err, "")
 	}
+	if es.StreamErr != nil {
+		st.StreamErr = words(es.StreamErr, "")
+	}
 	for _, m := range es.Mailboxes {
-		ms := app.MailboxStatus{Address: m.Address, LastSync: m.LastSuccess, Items: m.Exported}
+		ms := app.MailboxStatus{Address: m.Address, LastSync: m.LastSuccess, Items: m.Exported, Streaming: m.Streaming}
 		switch m.State {
 		case engine.MailboxIdle:
 			ms.State = app.StateIdle

@@ -173,6 +173,44 @@ func TestToAppStatus(t *testing.T) {
 	}
 }
 
+func TestToAppStatusStreaming(t *testing.T) {
+	t.Parallel()
+	down := errors.New("ews: GetStreamingEvents: subscription expired")
+	tests := []struct {
+		name          string
+		es            engine.Status
+		streaming     bool
+		streamingDown int
+		streamErr     string
+		live          []bool
+	}{
+		{"all live", engine.Status{State: engine.StateIdle, Streaming: true, PollInterval: 5 * time.Minute, Mailboxes: []engine.MailboxStatus{
+			{Address: "a@x", State: engine.MailboxIdle, Streaming: true}, {Address: "b@x", State: engine.MailboxIdle, Streaming: true}}},
+			true, 0, "", []bool{true, true}},
+		{"one down", engine.Status{State: engine.StateIdle, StreamingDown: 1, StreamErr: down, PollInterval: 5 * time.Minute, Mailboxes: []engine.MailboxStatus{
+			{Address: "a@x", State: engine.MailboxIdle, Streaming: true}, {Address: "b@x", State: engine.MailboxIdle}}},
+			false, 1, "Subscription expired", []bool{true, false}},
+		{"no watcher", engine.Status{State: engine.StateIdle, PollInterval: time.Minute, Mailboxes: []engine.MailboxStatus{
+			{Address: "a@x", State: engine.MailboxIdle}}},
+			false, 0, "", []bool{false}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			st := toAppStatus(tt.es, nil)
+			if st.Streaming != tt.streaming || st.StreamingDown != tt.streamingDown || st.StreamErr != tt.streamErr || st.PollInterval != tt.es.PollInterval {
+				t.Errorf("got streaming %v, down %d, err %q, poll %v; want %v, %d, %q, %v",
+					st.Streaming, st.StreamingDown, st.StreamErr, st.PollInterval, tt.streaming, tt.streamingDown, tt.streamErr, tt.es.PollInterval)
+			}
+			for i, m := range st.Mailboxes {
+				if m.Streaming != tt.live[i] {
+					t.Errorf("mailbox %s: got streaming %v, want %v", m.Address, m.Streaming, tt.live[i])
+				}
+			}
+		})
+	}
+}
+
 func TestPrintResultsExitCodes(t *testing.T) {
 	t.Parallel()
 	ok := engine.Result{Mailbox: "a@x", Exported: 3}

@@ -39,6 +39,9 @@ type MailboxStatus struct {
 	Err      string // one sentence for people; empty when fine
 	LastSync time.Time
 	Items    int
+	// Streaming reports a live change stream for this mailbox; without
+	// one it is polled every Status.PollInterval.
+	Streaming bool
 }
 
 // Status is a snapshot of everything the tray shows. It is a value: the
@@ -52,4 +55,16 @@ type Status struct {
 	Done, Total int
 	ExportDir   string
 	At          time.Time // when this snapshot was taken
+
+	// Streaming reports that every mailbox has a live change stream.
+	// StreamingDown counts the mailboxes without one while a change
+	// watcher runs (0 without a watcher or while paused); they are polled
+	// every PollInterval. StreamErr is why streaming went down, one
+	// sentence (possibly a finding and its fix on two lines); empty while
+	// the streams are still connecting or all live. The tray says
+	// "Streaming down" only when StreamingDown > 0 and StreamErr != "".
+	Streaming     bool
+	StreamingDown int
+	StreamErr     string
+	PollInterval  time.Duration
 }

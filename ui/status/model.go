@@ -24,18 +24,28 @@ type Row struct {
 	Synced  string // "synced 2 min ago", "not synced yet"
 	Err     string // the whole sentence with its fix; empty when fine
 	Failing bool
+	Live    string // "live" (change stream up) or "polling" while a watcher runs; else ""
 }
 
 // Model is what the window shows for one snapshot.
 type Model struct {
-	Icon       app.State
-	Headline   string // the tray's first line
-	Detail     string // the rest of the reason: the fix (app.Status.Err after its first line)
-	Rows       []Row
-	Configured bool
-	Paused     bool
-	ExportDir  string
+	Icon     app.State
+	Headline string // the tray's first line
+	Detail   string // the rest of the reason: the fix (app.Status.Err after its first line)
+	// Streaming is the live-updates line: LiveOn while every change
+	// stream is up, tray.StreamingLine while some are down (with the
+	// reason's first line in StreamReason), else "".
+	Streaming    string
+	StreamReason string
+	StreamDown   bool // Streaming reports a problem
+	Rows         []Row
+	Configured   bool
+	Paused       bool
+	ExportDir    string
 }
+
+// LiveOn is the live-updates line while every change stream is up.
+const LiveOn = "Live updates on (streaming)"
 
 // Build computes the window's model for st as seen at now.
 func Build(st app.Status, now time.Time) Model {
@@ -47,11 +57,26 @@ func Build(st app.Status, now time.Time) Model {
 	if _, rest, ok := strings.Cut(st.Err, "\n"); ok {
 		m.Detail = strings.TrimSpace(rest)
 	}
+	active := m.Configured && !m.Paused && st.State != app.StateError
+	watching := active && (st.Streaming || st.StreamingDown > 0)
+	if line := tray.StreamingLine(st); line != "" {
+		m.Streaming, m.StreamDown = line, true
+		first, _, _ := strings.Cut(st.StreamErr, "\n")
+		m.StreamReason = strings.TrimSpace(first)
+	} else if active && st.Streaming {
+		m.Streaming = LiveOn
+	}
 	for _, mb := range st.Mailboxes {
 		r := Row{Address: mb.Address, State: stateWord(mb.State), Items: fmt.Sprintf("%d %s", mb.Items, plural(mb.Items, "item", "items")),
 			Synced: "not synced yet", Err: strings.Join(strings.Fields(mb.Err), " "), Failing: mb.Err != ""}
 		if !mb.LastSync.IsZero() {
 			r.Synced = "synced " + tray.Ago(now.Sub(mb.LastSync))
+		}
+		switch {
+		case watching && mb.Streaming:
+			r.Live = "live"
+		case watching:
+			r.Live = "polling"
 		}
 		m.Rows = append(m.Rows, r)
 	}

@@ -1,6 +1,7 @@
 package status
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -82,5 +83,66 @@ func TestWindowOpenFolderAndClose(t *testing.T) {
 	w.closeIntercept()
 	if w.Visible() || closed != 1 {
 		t.Errorf("closed by the user: got visible %v and onClose run %d times, want hidden and 1", w.Visible(), closed)
+	}
+}
+
+// streaming is a snapshot of n synced mailboxes, the first down of them
+// without a live change stream (why: the reason, "" while connecting).
+func streaming(state app.State, n, down int, why string) app.Status {
+	mb := make([]app.MailboxStatus, n)
+	for i := range mb {
+		mb[i] = app.MailboxStatus{Address: fmt.Sprintf("m%d@contoso.com", i+1), State: app.StateIdle, Items: 3,
+			LastSync: now.Add(-2 * time.Minute), Streaming: i >= down}
+	}
+	return app.Status{State: state, Mailboxes: mb, LastSync: now.Add(-2 * time.Minute),
+		Streaming: down == 0, StreamingDown: down, StreamErr: why, PollInterval: 5 * time.Minute}
+}
+
+func TestWindowStreaming(t *testing.T) {
+	a := test.NewTempApp(t)
+	w := New(a, Actions{}, nil)
+	const why = "The streaming subscription expired.\nNothing to do: ExoCal subscribes again."
+	noWatcher := streaming(app.StateIdle, 2, 0, "")
+	noWatcher.Streaming = false
+	tests := []struct {
+		name     string
+		st       app.Status
+		headline string
+		stream   string
+		row0     string // the first mailbox row
+	}{
+		{"all live", streaming(app.StateIdle, 200, 0, ""), "Synced 200 mailboxes · 2 min ago", LiveOn,
+			"m1@contoso.com|OK|3 items · synced 2 min ago · live|"},
+		{"some down", streaming(app.StateIdle, 200, 3, why), "Synced 200 mailboxes · 2 min ago",
+			"Streaming down for 3 of 200 mailboxes — polling them every 5 min\nThe streaming subscription expired.",
+			"m1@contoso.com|OK|3 items · synced 2 min ago · polling|"},
+		{"all down", streaming(app.StateIdle, 2, 2, why), "Synced 2 mailboxes · 2 min ago",
+			"Streaming down — polling every 5 min\nThe streaming subscription expired.",
+			"m1@contoso.com|OK|3 items · synced 2 min ago · polling|"},
+		{"connecting", streaming(app.StateIdle, 2, 2, ""), "Synced 2 mailboxes · 2 min ago", "",
+			"m1@contoso.com|OK|3 items · synced 2 min ago · polling|"},
+		{"no watcher", noWatcher, "Synced 2 mailboxes · 2 min ago", "",
+			"m1@contoso.com|OK|3 items · synced 2 min ago|"},
+		{"paused", streaming(app.StatePaused, 2, 0, ""), tray.LabelPaused, "",
+			"m1@contoso.com|OK|3 items · synced 2 min ago|"},
+	}
+	// One window, snapshot after snapshot, as the app drives it: each
+	// Update must also clear what the previous one showed.
+	for _, tt := range tests {
+		w.Update(Build(tt.st, now))
+		if got := w.Headline(); got != tt.headline {
+			t.Errorf("%s: headline: got %q, want %q", tt.name, got, tt.headline)
+		}
+		if got := w.Streaming(); got != tt.stream {
+			t.Errorf("%s: streaming line: got %q, want %q", tt.name, got, tt.stream)
+		}
+		if got := w.Rows(); len(got) != len(tt.st.Mailboxes) || got[0] != tt.row0 {
+			t.Errorf("%s: rows: got %d starting %q, want %d starting %q", tt.name, len(got), got[0], len(tt.st.Mailboxes), tt.row0)
+		}
+	}
+	w.Update(Build(streaming(app.StateIdle, 3, 1, why), now))
+	rows := w.Rows()
+	if !strings.HasSuffix(rows[0], "· polling|") || !strings.HasSuffix(rows[1], "· live|") {
+		t.Errorf("one of three down: got rows %q, want the first polling and the others live", rows)
 	}
 }

@@ -25,6 +25,7 @@ type Window struct {
 	icon     *widget.Icon
 	headline *widget.Label
 	detail   *widget.Label
+	stream   *widget.Label
 	rows     *fyne.Container
 	rowList  []*row
 	empty    *widget.Label
@@ -46,6 +47,9 @@ func New(a fyne.App, act Actions, onClose func()) *Window {
 	s.detail.Wrapping = fyne.TextWrapWord
 	s.detail.Importance = widget.WarningImportance
 	s.detail.Hide()
+	s.stream = widget.NewLabel("")
+	s.stream.Wrapping = fyne.TextWrapWord
+	s.stream.Hide()
 	s.folder = widget.NewLabel("")
 	s.folder.Truncation = fyne.TextTruncateEllipsis
 	s.folder.TextStyle.Italic = true
@@ -70,7 +74,7 @@ func New(a fyne.App, act Actions, onClose func()) *Window {
 	s.Quit = widget.NewButton(tray.LabelQuit, call(act.Quit))
 
 	icon := container.NewVBox(container.NewGridWrap(fyne.NewSize(40, 40), s.icon)) // pinned to the top
-	head := container.NewBorder(nil, nil, icon, nil, container.NewVBox(s.headline, s.detail, s.folder))
+	head := container.NewBorder(nil, nil, icon, nil, container.NewVBox(s.headline, s.detail, s.stream, s.folder))
 	buttons := container.NewHBox(s.SyncNow, s.Pause, s.OpenFolder)
 	buttons2 := container.NewHBox(s.Settings, s.Quit)
 	bottom := container.NewVBox(widget.NewSeparator(), container.NewBorder(nil, nil, buttons, buttons2))
@@ -126,6 +130,14 @@ func (s *Window) Headline() string { return s.headline.Text }
 // Detail is the fix shown under the headline ("" when none).
 func (s *Window) Detail() string { return s.detail.Text }
 
+// Streaming is the live-updates line and its reason ("" when hidden).
+func (s *Window) Streaming() string {
+	if !s.stream.Visible() {
+		return ""
+	}
+	return s.stream.Text
+}
+
 // Folder is the export folder line ("" when hidden).
 func (s *Window) Folder() string {
 	if !s.folder.Visible() {
@@ -154,6 +166,23 @@ func (s *Window) Update(m Model) {
 		s.detail.Hide()
 	} else {
 		s.detail.Show()
+	}
+	switch {
+	case m.Streaming == "":
+		s.stream.Hide()
+	case m.StreamReason != "":
+		s.stream.SetText(m.Streaming + "\n" + m.StreamReason)
+	default:
+		s.stream.SetText(m.Streaming)
+	}
+	if m.Streaming != "" {
+		if m.StreamDown {
+			s.stream.Importance = widget.WarningImportance
+		} else {
+			s.stream.Importance = widget.SuccessImportance
+		}
+		s.stream.Refresh()
+		s.stream.Show()
 	}
 	if m.ExportDir == "" {
 		s.folder.Hide()
@@ -228,7 +257,11 @@ func (r *row) set(v Row) {
 		r.state.Importance = widget.MediumImportance
 	}
 	r.state.Refresh()
-	r.info.SetText(v.Items + " · " + v.Synced)
+	info := v.Items + " · " + v.Synced
+	if v.Live != "" {
+		info += " · " + v.Live
+	}
+	r.info.SetText(info)
 	r.err.SetText(v.Err)
 	if v.Err == "" {
 		r.err.Hide()

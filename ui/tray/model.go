@@ -79,6 +79,9 @@ func Build(st app.Status, now time.Time) Model {
 		head.Enabled, head.Action = true, ActSettings
 	}
 	items := []Item{head}
+	if line := StreamingLine(st); line != "" {
+		items = append(items, Item{Label: clip(line)})
+	}
 
 	var problems []Item
 	for _, m := range st.Mailboxes {
@@ -146,6 +149,42 @@ func Headline(st app.Status, now time.Time) string {
 		return fmt.Sprintf("Synced %d %s · %s", n, plural(n, "mailbox", "mailboxes"), ago(now.Sub(st.LastSync)))
 	}
 	return "Unknown state: " + st.State.String()
+}
+
+// StreamingLine is the second menu line about live updates: empty while
+// every change stream is up, while the streams are still connecting (no
+// StreamErr yet), without a change watcher, and when the state says more
+// pressing things (not set up, paused, error). Otherwise it says which
+// mailboxes are polled instead, and how often.
+func StreamingLine(st app.Status) string {
+	switch st.State {
+	case app.StateNotConfigured, app.StatePaused, app.StateError:
+		return ""
+	}
+	if st.StreamingDown <= 0 || st.StreamErr == "" {
+		return ""
+	}
+	poll := "polling meanwhile"
+	if st.PollInterval > 0 {
+		poll = "polling every " + Every(st.PollInterval)
+	}
+	n := len(st.Mailboxes)
+	if st.StreamingDown >= n {
+		return "Streaming down — " + poll
+	}
+	poll = strings.Replace(poll, "polling", "polling them", 1)
+	return fmt.Sprintf("Streaming down for %d of %d %s — %s", st.StreamingDown, n, plural(n, "mailbox", "mailboxes"), poll)
+}
+
+// Every says a poll interval in the tray's words: "5 min", "1 h", "30 s".
+func Every(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%d s", int(d/time.Second))
+	case d >= time.Hour && d%time.Hour == 0:
+		return fmt.Sprintf("%d h", int(d/time.Hour))
+	}
+	return fmt.Sprintf("%d min", int(d/time.Minute))
 }
 
 // reason is the first line for an error or warning. err is one sentence,

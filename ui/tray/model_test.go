@@ -1,6 +1,7 @@
 package tray
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -142,5 +143,79 @@ func TestProblemsSubmenu(t *testing.T) {
 	want := "a@contoso.com: The mailbox does not exist.|room1@contoso.com: Access is denied."
 	if strings.Join(got, "|") != want {
 		t.Errorf("got %q, want %q", strings.Join(got, "|"), want)
+	}
+}
+
+// streamingStatus is a snapshot of n synced mailboxes two minutes ago, the
+// first down of them without a live change stream.
+func streamingStatus(state app.State, n, down int, why string) app.Status {
+	mb := make([]app.MailboxStatus, n)
+	for i := range mb {
+		mb[i] = app.MailboxStatus{Address: fmt.Sprintf("m%d@contoso.com", i+1), State: app.StateIdle, Streaming: i >= down}
+	}
+	return app.Status{State: state, Mailboxes: mb, LastSync: now.Add(-2 * time.Minute),
+		Streaming: down == 0, StreamingDown: down, StreamErr: why, PollInterval: 5 * time.Minute}
+}
+
+func TestStreamingLine(t *testing.T) {
+	t.Parallel()
+	const why = "The streaming subscription expired."
+	hourly := streamingStatus(app.StateIdle, 2, 2, why)
+	hourly.PollInterval = time.Hour
+	unknown := streamingStatus(app.StateIdle, 2, 1, why)
+	unknown.PollInterval = 0
+	tests := []struct {
+		name string
+		st   app.Status
+		want string // the menu's first lines, "|"-joined
+	}{
+		{"all live", streamingStatus(app.StateIdle, 200, 0, ""), "Synced 200 mailboxes · 2 min ago"},
+		{"all down", streamingStatus(app.StateIdle, 200, 200, why), "Synced 200 mailboxes · 2 min ago|Streaming down — polling every 5 min"},
+		{"some down", streamingStatus(app.StateIdle, 200, 3, why), "Synced 200 mailboxes · 2 min ago|Streaming down for 3 of 200 mailboxes — polling them every 5 min"},
+		{"hourly", hourly, "Synced 2 mailboxes · 2 min ago|Streaming down — polling every 1 h"},
+		{"interval unknown", unknown, "Synced 2 mailboxes · 2 min ago|Streaming down for 1 of 2 mailboxes — polling them meanwhile"},
+		{"still connecting", streamingStatus(app.StateIdle, 200, 200, ""), "Synced 200 mailboxes · 2 min ago"},
+		{"syncing", func() app.Status {
+			s := streamingStatus(app.StateSyncing, 4, 4, why)
+			s.Done, s.Total = 1, 4
+			return s
+		}(), "Syncing 1/4 mailboxes…|Streaming down — polling every 5 min"},
+		{"paused", streamingStatus(app.StatePaused, 2, 2, why), "Paused"},
+		{"error says more", func() app.Status {
+			s := streamingStatus(app.StateError, 2, 2, why)
+			s.Err = "Cannot connect."
+			return s
+		}(), "Error: Cannot connect."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m := Build(tt.st, now)
+			var got []string
+			for _, it := range m.Items {
+				if it.Separator() {
+					break
+				}
+				if it.Enabled && len(got) > 0 {
+					t.Errorf("line %q: got enabled, want a disabled information line", it.Label)
+				}
+				got = append(got, it.Label)
+			}
+			if strings.Join(got, "|") != tt.want {
+				t.Errorf("got  %q,\nwant %q", strings.Join(got, "|"), tt.want)
+			}
+		})
+	}
+}
+
+func TestEvery(t *testing.T) {
+	t.Parallel()
+	for d, want := range map[time.Duration]string{
+		30 * time.Second: "30 s", time.Minute: "1 min", 5 * time.Minute: "5 min",
+		90 * time.Minute: "90 min", time.Hour: "1 h", 2 * time.Hour: "2 h",
+	} {
+		if got := Every(d); got != want {
+			t.Errorf("Every(%v): got %q, want %q", d, got, want)
+		}
 	}
 }
