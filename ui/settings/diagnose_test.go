@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -407,6 +408,12 @@ func (e emuTenant) settings(t *testing.T) config.Settings {
 // config.json and (in-memory) keyring point at the emulator.
 func realEmuWindow(t *testing.T, e emuTenant) *Window {
 	t.Helper()
+	return realEmuWindowAt(t, e, nil)
+}
+
+// realEmuWindowAt is realEmuWindow with the core's clock (nil: the real one).
+func realEmuWindowAt(t *testing.T, e emuTenant, now func() time.Time) *Window {
+	t.Helper()
 	for _, env := range []string{secrets.EnvTenantID, secrets.EnvClientID, secrets.EnvClientSecret} {
 		t.Setenv(env, "")
 	}
@@ -420,7 +427,7 @@ func realEmuWindow(t *testing.T, e emuTenant) *Window {
 		secrets.Registration{TenantID: emuTenantID, ClientID: emuClientID, ClientSecret: emuSecret}); err != nil {
 		t.Fatal(err)
 	}
-	core, err := app.New(app.Options{ConfigPath: cfg, Secrets: mem, SocketPath: filepath.Join(dir, "s.sock")})
+	core, err := app.New(app.Options{ConfigPath: cfg, Secrets: mem, SocketPath: filepath.Join(dir, "s.sock"), Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -432,10 +439,17 @@ func realEmuWindow(t *testing.T, e emuTenant) *Window {
 	return w
 }
 
+// finding is one case of app/check's TestFindings (emulator_test.go),
+// driven through the settings window instead of check.Input: the same
+// emulator mode or per-mailbox state, or the same mistake typed into the
+// form, and the same expected phrases (from app/check/findings.go).
+// {user} and {mb1} in mailbox, finding and fix are the emulator's first
+// (the User) and second mailbox.
 type finding struct {
 	name    string
 	modes   []emulator.Mode
-	edit    func(f *Form, e emuTenant)
+	edit    func(f *Form, e emuTenant) // form edits and emulator state, before the test runs
+	now     func() time.Time           // the core's clock (nil: the real one)
 	step    string
 	mailbox string
 	state   check.State
@@ -444,32 +458,137 @@ type finding struct {
 	secret  string // a secret typed into the form, never to be shown
 }
 
+// otherGUID is a well-formed ID the emulated tenant does not know.
+const otherGUID = "0a1b2c3d-4e5f-4061-8293-a4b5c6d7e8f9"
+
 var findings = []finding{
 	{name: "wrong secret", edit: func(f *Form, _ emuTenant) { test.Type(f.secret, "Wrong~secret-value-0000000000000000000") },
 		step: check.StepToken, state: check.StateFailed, finding: []string{"AADSTS7000215"},
-		fix: []string{"Certificates & secrets", "Value", "exocal secret set"}, secret: "Wrong~secret-value-0000000000000000000"},
+		fix: []string{"Certificates & secrets", "Value", emuClientID, "exocal secret set"}, secret: "Wrong~secret-value-0000000000000000000"},
 	{name: "secret ID pasted", edit: func(f *Form, _ emuTenant) { test.Type(f.secret, "7c1e2d3f-4a5b-4c6d-8e7f-901a2b3c4d5e") },
-		step: check.StepToken, state: check.StateFailed, finding: []string{"AADSTS7000215", "ID, not its Value"},
+		step: check.StepToken, state: check.StateFailed, finding: []string{"AADSTS7000215", "GUID", "ID, not its Value"},
 		fix: []string{"Value column", "Secret ID"}, secret: "7c1e2d3f-4a5b-4c6d-8e7f-901a2b3c4d5e"},
+	{name: "Client ID pasted as the secret", edit: func(f *Form, _ emuTenant) { test.Type(f.secret, emuClientID) },
+		step: check.StepRegistration, state: check.StateFailed, finding: []string{"holds the Client ID"},
+		fix: []string{"Value column", emuClientID}},
+	{name: "expired secret", modes: []emulator.Mode{emulator.ModeExpiredSecret},
+		step: check.StepToken, state: check.StateFailed, finding: []string{"expired", "AADSTS7000222"},
+		fix: []string{"Certificates & secrets", "New client secret", "Value", "certificate"}},
+	{name: "unknown app, single tenant", edit: func(f *Form, _ emuTenant) { f.clientID.SetText(otherGUID) },
+		step: check.StepToken, state: check.StateFailed, finding: []string{"AADSTS700016", otherGUID, emuTenantID},
+		fix: []string{"Application (client) ID", "Directory (tenant) ID", "Supported account is \"single\""}},
+	{name: "unknown app, multi-tenant without consent", edit: func(f *Form, _ emuTenant) {
+		f.clientID.SetText(otherGUID)
+		f.supportedAccount.SetSelected(AccountMulti)
+	}, step: check.StepToken, state: check.StateFailed, finding: []string{"AADSTS700016"},
+		fix: []string{"Supported account is \"multi\"", "/adminconsent?client_id=" + otherGUID}},
+	{name: "unknown tenant", edit: func(f *Form, _ emuTenant) { f.tenantID.SetText(otherGUID) },
+		step: check.StepToken, state: check.StateFailed, finding: []string{"AADSTS90002", otherGUID},
+		fix: []string{"Directory (tenant) ID", "exocal config set tenant_id"}},
+	{name: "tenant given as common", edit: func(f *Form, _ emuTenant) { f.tenantID.SetText("common") },
+		step: check.StepRegistration, state: check.StateFailed, finding: []string{"\"common\"", "alias"},
+		fix: []string{"Directory (tenant) ID", "exocal config set tenant_id"}},
+	{name: "tenant given as organizations", edit: func(f *Form, _ emuTenant) { f.tenantID.SetText("organizations") },
+		step: check.StepRegistration, state: check.StateFailed, finding: []string{"\"organizations\""},
+		fix: []string{"Directory (tenant) ID"}},
 	{name: "no admin consent", modes: []emulator.Mode{emulator.ModeNoConsent},
 		step: check.StepClaims, state: check.StateFailed, finding: []string{"no roles", "admin consent"},
-		fix: []string{"API permissions", "Grant admin consent for"}},
+		fix: []string{"API permissions", "Grant admin consent for", emuTenantID, "Wait a few minutes"}},
 	{name: "EWS disabled", modes: []emulator.Mode{emulator.ModeEWSDisabled},
 		step: check.StepEWS, state: check.StateFailed, finding: []string{"403", "X-EWS-Policy-Reason"},
-		fix: []string{"Set-OrganizationConfig -EwsEnabled $true", "-EwsAllowedAppIDs", emuClientID, "24 hours"}},
+		fix: []string{"Connect-ExchangeOnline", "Format-List EwsEnabled,EwsAllowedAppIDs", "Set-OrganizationConfig -EwsEnabled $true",
+			"Set-OrganizationConfig -EwsAllowedAppIDs", "'" + emuClientID + "'", "24 hours", "1 Apr 2027", "Graph"}},
 	{name: "app not allow-listed", modes: []emulator.Mode{emulator.ModeNotAllowlisted},
-		step: check.StepEWS, state: check.StateFailed, finding: []string{"EwsAllowedAppIDs"},
-		fix: []string{"Set-OrganizationConfig -EwsAllowedAppIDs", emuClientID}},
+		step: check.StepEWS, state: check.StateFailed, finding: []string{"EwsAllowedAppIDs", "403"},
+		fix: []string{"Set-OrganizationConfig -EwsAllowedAppIDs", emuClientID, "24 hours", "1 Apr 2027"}},
 	{name: "autodiscover 401, V2 fallback", modes: []emulator.Mode{emulator.ModeAutodiscover401},
-		step: check.StepAutodiscover, state: check.StateWarning, finding: []string{"refused the token", "Autodiscover V2"},
-		fix: []string{"security defaults", "exocal config set ews_url http://127.0.0.1:"}},
+		step: check.StepAutodiscover, state: check.StateWarning,
+		finding: []string{"refused the token", "security defaults", "Autodiscover V2", "/EWS/Exchange.asmx"},
+		fix:     []string{"exocal config set ews_url http://127.0.0.1:", "exocal config set autodiscover_url http://127.0.0.1:", "/autodiscover/autodiscover.xml"}},
+	{name: "conditional access blocks the app", modes: []emulator.Mode{emulator.ModeConditionalAccess},
+		step: check.StepToken, state: check.StateFailed, finding: []string{"Conditional Access", "AADSTS53003"},
+		fix: []string{"workload identities", "Service principal sign-ins", emuClientID, "correlation ID"}},
+	{name: "tenant in another cloud", modes: []emulator.Mode{emulator.ModeWrongCloud},
+		step: check.StepToken, state: check.StateFailed, finding: []string{"another Microsoft cloud", "AADSTS90038", emuTenantID},
+		fix: []string{"https://login.microsoftonline.us", "exocal config set authority_host"}},
+	{name: "app disabled", modes: []emulator.Mode{emulator.ModeAppDisabled},
+		step: check.StepToken, state: check.StateFailed, finding: []string{"disabled", "AADSTS7000112", emuClientID},
+		fix: []string{"Enterprise applications", emuClientID, "Enabled for users to sign in?"}},
+	{name: "consent required (AADSTS65001)", modes: []emulator.Mode{emulator.ModeConsentRequired},
+		step: check.StepToken, state: check.StateFailed, finding: []string{"AADSTS65001", "no consent", emuTenantID},
+		fix: []string{"API permissions", "Grant admin consent for", emuTenantID, "Wait a few minutes"}},
+	{name: "roles without full_access_as_app", modes: []emulator.Mode{emulator.ModeMissingRole},
+		step: check.StepClaims, state: check.StateFailed, finding: []string{"Calendars.Read", "not full_access_as_app", "manifest"},
+		fix: []string{"Manifest", `"resourceAppId": "00000002-0000-0ff1-ce00-000000000000"`, `"id": "dc890d15-9560-4a4c-9b7f-a736ec74ec40"`, `"type": "Role"`, "Grant admin consent"}},
+	{name: "consent not yet in Exchange (EWS 401 2000008)", modes: []emulator.Mode{emulator.ModeConsentPropagating},
+		step: check.StepEWS, state: check.StateFailed,
+		finding: []string{"HTTP 401", "2000008", "carries full_access_as_app", "has not reached Exchange Online yet"},
+		fix:     []string{"Grant admin consent for", emuTenantID, "Wait a few minutes"}},
+	{name: "Entra's Date ten minutes ahead", modes: []emulator.Mode{emulator.ModeSkewedDate},
+		step: check.StepToken, state: check.StateWarning, finding: []string{"behind", "Entra", "server Date"},
+		fix: []string{"timedatectl set-ntp true"}},
+	{name: "clock ten minutes fast", now: func() time.Time { return time.Now().Add(10 * time.Minute) },
+		step: check.StepToken, state: check.StateWarning, finding: []string{"ahead of", "Entra"}, fix: []string{"timedatectl"}},
+	{name: "User's mailbox without an EWS licence", edit: func(_ *Form, e emuTenant) { e.srv.SetUnlicensedMailboxes(e.mailboxes[0]) },
+		step: check.StepUserCalendar, state: check.StateFailed,
+		finding: []string{"403", "{user}", "without X-EWS-Policy-Reason", "Inferred", "F1/F3/Kiosk"},
+		fix:     []string{"Licenses", "Get-CASMailbox -Identity {user}", "Set-CASMailbox -Identity {user} -EwsEnabled $true"}},
+	{name: "other mailbox without an EWS licence", edit: func(_ *Form, e emuTenant) { e.srv.SetUnlicensedMailboxes(e.mailboxes[1]) },
+		step: check.StepMailbox, mailbox: "{mb1}", state: check.StateFailed,
+		finding: []string{"403", "{mb1}", "F1/F3/Kiosk"}, fix: []string{"Get-CASMailbox -Identity {mb1}"}},
+	{name: "in-tenant mailbox outside the application access policy", edit: func(_ *Form, e emuTenant) { e.srv.SetOutOfScopeMailboxes(e.mailboxes[1]) },
+		step: check.StepMailbox, mailbox: "{mb1}", state: check.StateFailed,
+		finding: []string{"{mb1}", "ErrorAccessDenied"},
+		fix: []string{"Test-ApplicationAccessPolicy -Identity {mb1} -AppId " + emuClientID, "RBAC for Applications",
+			"Test-ServicePrincipalAuthorization -Identity " + emuClientID + " -Resource {mb1}"}},
+	{name: "User's mailbox outside the app's scope", edit: func(_ *Form, e emuTenant) { e.srv.SetOutOfScopeMailboxes(e.mailboxes[0]) },
+		step: check.StepUserCalendar, state: check.StateFailed,
+		finding: []string{"{user}", "ErrorAccessDenied"}, fix: []string{"Test-ApplicationAccessPolicy -Identity {user}"}},
 	{name: "unknown mailbox", edit: func(f *Form, e emuTenant) {
 		f.mailboxes.SetText(strings.Join(e.mailboxes, "\n") + "\nnobody@contoso.onmicrosoft.com")
 	}, step: check.StepMailbox, mailbox: "nobody@contoso.onmicrosoft.com", state: check.StateFailed,
-		finding: []string{"nobody@contoso.onmicrosoft.com", "ErrorNonExistentMailbox"}, fix: []string{"Get-Mailbox -Identity nobody@contoso.onmicrosoft.com"}},
+		finding: []string{"nobody@contoso.onmicrosoft.com", "ErrorNonExistentMailbox"},
+		fix:     []string{"primary SMTP address", "Get-Mailbox -Identity nobody@contoso.onmicrosoft.com"}},
+	{name: "mailbox in another tenant", edit: func(f *Form, e emuTenant) {
+		f.mailboxes.SetText(strings.Join(e.mailboxes, "\n") + "\nceo@fabrikam.com")
+	}, step: check.StepMailbox, mailbox: "ceo@fabrikam.com", state: check.StateFailed,
+		finding: []string{"ceo@fabrikam.com", "ErrorImpersonateUserDenied"},
+		fix:     []string{"Test-ApplicationAccessPolicy -Identity ceo@fabrikam.com -AppId " + emuClientID, "RBAC for Applications", "Test-ServicePrincipalAuthorization"}},
+	{name: "unknown User", edit: func(f *Form, _ emuTenant) { f.user.SetText("ghost@contoso.onmicrosoft.com") },
+		step: check.StepAutodiscover, state: check.StateFailed, finding: []string{"ghost@contoso.onmicrosoft.com"},
+		fix: []string{"exocal config set user"}},
 }
 
-// assertFinding checks the row of the deciding step and the screen.
+// filled is tt with {user} and {mb1} replaced by the emulator's mailboxes.
+func (tt finding) filled(e emuTenant) finding {
+	pairs := []string{"{user}", e.mailboxes[0]}
+	for i, m := range e.mailboxes[1:] {
+		pairs = append(pairs, fmt.Sprintf("{mb%d}", i+1), m)
+	}
+	r := strings.NewReplacer(pairs...)
+	fill := func(in []string) []string {
+		out := make([]string, len(in))
+		for i, s := range in {
+			out[i] = r.Replace(s)
+		}
+		return out
+	}
+	tt.mailbox = r.Replace(tt.mailbox)
+	tt.finding, tt.fix = fill(tt.finding), fill(tt.fix)
+	return tt
+}
+
+// onScreen reports whether the window draws the phrase; a wrapped line
+// may have split it at a space or, for a long word, inside it.
+func onScreen(text, phrase string) bool {
+	squash := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+	return strings.Contains(squash(text), squash(phrase)) ||
+		strings.Contains(strings.ReplaceAll(text, "\n", ""), phrase)
+}
+
+// assertFinding checks the row of the deciding step and the screen: its
+// title, its finding and its fix are drawn, with the state's icon, and
+// no step before it failed.
 func assertFinding(t *testing.T, w *Window, tt finding) {
 	t.Helper()
 	f := w.Form()
@@ -477,15 +596,28 @@ func assertFinding(t *testing.T, w *Window, tt finding) {
 	if r.step.State != tt.state {
 		t.Fatalf("step %s: got %s (%s), want %s", tt.step, r.step.State, r.finding.Text, tt.state)
 	}
+	wantIcon := map[check.State]string{check.StateFailed: "error_", check.StateWarning: "warning_"}[tt.state]
+	if name := r.icon.Resource.Name(); !strings.HasPrefix(name, wantIcon) {
+		t.Errorf("step %s: got icon %q, want a %s* themed icon", tt.step, name, wantIcon)
+	}
+	for _, prev := range f.diag.rows {
+		if prev.step.ID == r.step.ID && prev.step.Mailbox == r.step.Mailbox {
+			break
+		}
+		if prev.step.State == check.StateFailed || prev.step.State == check.StateSkipped {
+			t.Errorf("step %s before %s: got %s (%s), want it to pass", prev.step.ID, tt.step, prev.step.State, prev.finding.Text)
+		}
+	}
 	text := renderedText(w.Window())
-	flat := strings.ReplaceAll(text, "\n", " ")
+	if r.step.Title == "" || !onScreen(text, r.step.Title) {
+		t.Errorf("window: got no title %q on screen", r.step.Title)
+	}
 	for _, want := range tt.finding {
 		if !strings.Contains(r.finding.Text, want) {
 			t.Errorf("finding: got %q, want it to contain %q", r.finding.Text, want)
+		} else if !onScreen(text, want) {
+			t.Errorf("window: got no %q (the finding) on screen:\n%s", want, text)
 		}
-	}
-	if !strings.Contains(text, r.step.Title) && !strings.Contains(flat, r.step.Title) {
-		t.Errorf("window: got no title %q on screen", r.step.Title)
 	}
 	if r.fix == nil {
 		t.Fatalf("step %s: got no fix shown, want one", tt.step)
@@ -493,20 +625,21 @@ func assertFinding(t *testing.T, w *Window, tt finding) {
 	for _, want := range tt.fix {
 		if !strings.Contains(r.fix.Text, want) {
 			t.Errorf("fix: got\n%s\nwant it to contain %q", r.fix.Text, want)
+		} else if !onScreen(text, want) {
+			t.Errorf("window: got no %q (the fix) on screen:\n%s", want, text)
 		}
-	}
-	// The first fix line is on screen as the renderer drew it.
-	first := strings.Fields(strings.SplitN(r.fix.Text, "\n", 2)[0])
-	if len(first) > 0 && !strings.Contains(flat, first[0]) {
-		t.Errorf("window: got no %q (the fix) on screen", first[0])
 	}
 }
 
+// TestTestConnectionRealCoreFindings: every finding of app/check's
+// TestFindings that the emulator (or the form) can produce renders in the
+// settings window on the real core.
 func TestTestConnectionRealCoreFindings(t *testing.T) {
 	for _, tt := range findings {
 		t.Run(tt.name, func(t *testing.T) {
 			e := startEmulator(t, tt.modes...)
-			w := realEmuWindow(t, e)
+			tt := tt.filled(e)
+			w := realEmuWindowAt(t, e, tt.now)
 			f := w.Form()
 			if tt.edit != nil {
 				tt.edit(f, e)
@@ -516,8 +649,9 @@ func TestTestConnectionRealCoreFindings(t *testing.T) {
 			assertFinding(t, w, tt)
 			test.Tap(f.diag.copy)
 			clip := fyne.CurrentApp().Clipboard().Content()
-			if !strings.Contains(clip, tt.step) && !strings.Contains(clip, rowFor(t, f, tt.step, tt.mailbox).step.Title) {
-				t.Errorf("copied details: got\n%s\nwant the step", clip)
+			r := rowFor(t, f, tt.step, tt.mailbox)
+			if !strings.Contains(clip, r.step.Title) || !strings.Contains(clip, r.finding.Text) {
+				t.Errorf("copied details: got\n%s\nwant the step %q and its finding", clip, r.step.Title)
 			}
 			assertNothingSecret(t, w.Window(), []string{emuSecret, tt.secret}, nil)
 		})

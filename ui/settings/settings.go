@@ -109,6 +109,8 @@ type Form struct {
 	supportedAccount *widget.RadioGroup
 	secret           *widget.Entry
 	secretExpires    *widget.Entry
+	certificate      *widget.Label // the stored client certificate (Certifier), read-only
+	certHint         *widget.Label
 	maxSubs          *widget.Entry
 	ewsDebug         *widget.Check
 	mailboxes        *widget.Entry
@@ -148,6 +150,9 @@ func NewForm(store Store, parent fyne.Window, done func()) *Form {
 	f.tenantID = entry("Directory (tenant) ID or verified domain")
 	f.supportedAccount = radio(accounts)
 	f.secret = widget.NewPasswordEntry()
+	f.certificate = infoLabel("")
+	f.certificate.Hide()
+	f.certHint = infoLabel(CertificateHint)
 	f.secretExpires = entry("YYYY-MM-DD, optional: the Expires date Entra shows for the secret")
 	f.maxSubs = entry("1 to 200")
 	f.ewsDebug = widget.NewCheck("Log SOAP traffic (credentials redacted)", nil)
@@ -193,7 +198,7 @@ func NewForm(store Store, parent fyne.Window, done func()) *Form {
 	row("Client ID", f.clientID, "client_id")
 	row("Tenant ID", f.tenantID, "tenant_id")
 	row("Supported account", f.supportedAccount, "supported_account")
-	row("Client Secret", f.secret, "client_secret")
+	row("Client Secret", container.NewVBox(f.secret, f.certificate, f.certHint), "client_secret")
 	row("Client secret expires on", f.secretExpires, "secret_expires")
 	row("Max subscriptions per connection", f.maxSubs, "max_subscriptions_per_connection")
 	row("EWS protocol debugging", f.ewsDebug, "ews_debug")
@@ -283,6 +288,7 @@ func (f *Form) Load() {
 	f.clientID.SetText(client)
 	f.secret.SetText("")
 	f.secretExpires.SetText(s.SecretExpires)
+	f.loadCertificate()
 	if f.diag != nil {
 		f.diag.reset()
 	}
