@@ -2,8 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/rsa"
+	"crypto/sha1" //nolint:gosec // thumbprints only
 	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -33,6 +38,9 @@ type emulatorInfo struct {
 	TokenURL       string   `json:"token_url"`
 	EWSURL         string   `json:"ews_url"`
 	InternalEWSURL string   `json:"internal_ews_url"`
+	// CertificateThumbprint is the SHA-1 thumbprint (upper-case hex, as
+	// Entra lists it) of the certificate given with --certificate.
+	CertificateThumbprint string `json:"certificate_thumbprint,omitempty"`
 }
 
 func runEmulator(args []string) int {
@@ -53,6 +61,7 @@ func runEmulator(args []string) int {
 	tokenLife := fs.Duration("token-lifetime", 0, "access token lifetime (default 3599s, as Entra)")
 	heartbeat := fs.Duration("heartbeat", 0, "GetStreamingEvents heartbeat interval (default 45s)")
 	streamMinute := fs.Duration("stream-minute", 0, "length of one ConnectionTimeout minute (test knob; default 1m)")
+	certFile := fs.String("certificate", "", "PEM file with the app's public certificate (no key): client_assertion logins signed with its key are accepted")
 	if err := fs.Parse(args); err != nil {
 		return exitSetup
 	}
@@ -80,6 +89,15 @@ func runEmulator(args []string) int {
 		fmt.Fprintln(os.Stderr, "exocal emulator: --mailboxes must be at least 1 and --events not negative.")
 		return exitSetup
 	}
+	var cert *x509.Certificate
+	if *certFile != "" {
+		c, err := readPublicCertificate(*certFile)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "exocal emulator: %v. Give --certificate a PEM file holding only the public certificate (BEGIN CERTIFICATE), e.g. from `openssl x509 -in bundle.pem -out cert.pem`.\n", err)
+			return exitSetup
+		}
+		cert = c
+	}
 	t := tenant.Generate(tenant.Config{Seed: *seed, Mailboxes: *nMailboxes, Events: *nEvents, Now: time.Now()})
 	unlicensedMbs, err1 := pickMailboxes(*unlicensed, t.Mailboxes())
 	outOfScopeMbs, err2 := pickMailboxes(*outOfScope, t.Mailboxes())
@@ -93,11 +111,15 @@ func runEmulator(args []string) int {
 		ClientSecret: "emu~" + seededGUID(*seed, "secret"),
 		Mailboxes:    t.Mailboxes(),
 	}
+	if cert != nil {
+		sum := sha1.Sum(cert.Raw) //nolint:gosec // the thumbprint Entra shows is SHA-1; it identifies, it does not protect
+		info.CertificateThumbprint = strings.ToUpper(hex.EncodeToString(sum[:]))
+	}
 	srv := emulator.New(emulator.Options{
 		Tenant: t, TenantID: info.TenantID, ClientID: info.ClientID, ClientSecret: info.ClientSecret,
 		Modes: modes, UnlicensedMailboxes: unlicensedMbs, OutOfScopeMailboxes: outOfScopeMbs, DateSkew: *dateSkew,
 		Latency: *latency, Seed: *seed, TokenLifetime: *tokenLife,
-		Heartbeat: *heartbeat, StreamMinute: *streamMinute,
+		Heartbeat: *heartbeat, StreamMinute: *streamMinute, Certificate: cert,
 		Logger: newServiceLogger(false).With("component", "emulator"),
 	})
 	if err := srv.Start(*addr); err != nil {
@@ -115,6 +137,41 @@ func runEmulator(args []string) int {
 	os.Stdout.Sync()
 	<-ctx.Done()
 	return exitOK
+}
+
+// readPublicCertificate reads the app's public certificate for the
+// emulator from a PEM file. A file holding a private key is refused: the
+// emulator only verifies signatures, and a key has no business there.
+func readPublicCertificate(path string) (*x509.Certificate, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the certificate: %w", err)
+	}
+	var cert *x509.Certificate
+	for rest := data; ; {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			break
+		}
+		switch {
+		case strings.Contains(b.Type, "PRIVATE KEY"):
+			return nil, fmt.Errorf("%s holds a private key; the emulator needs only the public certificate", path)
+		case b.Type == "CERTIFICATE" && cert == nil:
+			c, err := x509.ParseCertificate(b.Bytes)
+			if err != nil {
+				return nil, fmt.Errorf("%s: the certificate cannot be parsed: %w", path, err)
+			}
+			cert = c
+		}
+	}
+	if cert == nil {
+		return nil, fmt.Errorf("%s holds no PEM certificate", path)
+	}
+	if _, ok := cert.PublicKey.(*rsa.PublicKey); !ok {
+		return nil, fmt.Errorf("%s: the certificate's key is not RSA (Entra client assertions are RS256)", path)
+	}
+	return cert, nil
 }
 
 // pickMailboxes resolves a comma-separated list of mailbox addresses or

@@ -4,17 +4,22 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"encoding/pem"
+	"errors"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/exocal/exocal/app/secrets"
 	"github.com/exocal/exocal/internal/testenv"
+	"github.com/exocal/exocal/sync/auth"
 )
 
 // startEmulatorCommand runs `exocal emulator ARGS` (this test binary
@@ -152,5 +157,85 @@ func TestEmulatorCommandRefusesBadSetupFlags(t *testing.T) {
 		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitSetup || !strings.Contains(string(out), tt.want) {
 			t.Errorf("%v: got %v %q, want exit %d and %q", tt.args, err, out, exitSetup, tt.want)
 		}
+	}
+}
+
+// certFile writes PEM blocks of the given types from bundle to a file.
+func certFile(t *testing.T, bundle string, types ...string) string {
+	t.Helper()
+	var out []byte
+	for rest := []byte(bundle); ; {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			break
+		}
+		if slices.Contains(types, b.Type) {
+			out = append(out, pem.EncodeToMemory(b)...)
+		}
+	}
+	p := filepath.Join(t.TempDir(), "cert.pem")
+	if err := os.WriteFile(p, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestEmulatorCommandCertificate: `exocal emulator --certificate cert.pem`
+// accepts client assertions signed with that certificate's key (through
+// sync/auth, as `exocal sync` logs in) and refuses another certificate.
+func TestEmulatorCommandCertificate(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	good := newTestBundle(t, now.Add(-time.Hour), now.Add(24*time.Hour))
+	other := newTestBundle(t, now.Add(-time.Hour), now.Add(24*time.Hour))
+	info, cmd := startEmulatorCommand(t, "--mailboxes", "2", "--events", "1", "--certificate", certFile(t, good.pem, "CERTIFICATE"))
+	if want := secrets.Describe(good.leaf).Thumbprint; info.CertificateThumbprint != want {
+		t.Errorf("first line: got thumbprint %q, want %q", info.CertificateThumbprint, want)
+	}
+	token := func(bundle string) error {
+		cert, _, err := secrets.ParseCertificate(bundle)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		tok, err := auth.NewTokenSource(ctx, auth.Config{AuthorityHost: info.URL, TenantID: info.TenantID, ClientID: info.ClientID, Certificate: cert}).Token()
+		if err == nil && tok.AccessToken == "" {
+			return errors.New("empty access token")
+		}
+		return err
+	}
+	if err := token(good.pem); err != nil {
+		t.Errorf("token with the registered certificate: got %v, want one", err)
+	}
+	if err := token(other.pem); !auth.IsInvalidCertificate(err) {
+		t.Errorf("token with another certificate: got %v, want AADSTS700027 (certificate not registered)", err)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("exit after SIGTERM: got %v, want 0", err)
+	}
+}
+
+func TestEmulatorCommandRefusesBadCertificate(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	b := newTestBundle(t, now.Add(-time.Hour), now.Add(24*time.Hour))
+	for _, tt := range []struct {
+		name, path, want string
+	}{
+		{"with its key", certFile(t, b.pem, "CERTIFICATE", "PRIVATE KEY"), "holds a private key"},
+		{"key only", certFile(t, b.pem, "PRIVATE KEY"), "holds a private key"},
+		{"no PEM", certFile(t, "not a certificate"), "holds no PEM certificate"},
+		{"missing", filepath.Join(t.TempDir(), "nope.pem"), "cannot read the certificate"},
+	} {
+		cmd := exec.Command(os.Args[0], "emulator", "--certificate", tt.path)
+		cmd.Env = []string{"EXOCAL_TEST_MAIN=1", "PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+		out, err := cmd.CombinedOutput()
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitSetup || !strings.Contains(string(out), tt.want) {
+			t.Errorf("%s: got %v %q, want exit %d and %q", tt.name, err, out, exitSetup, tt.want)
+		}
+		b.assertNoKey(t, tt.name+": the output", string(out))
 	}
 }
