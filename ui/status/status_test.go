@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/exocal/exocal/app"
@@ -144,5 +145,30 @@ func TestWindowStreaming(t *testing.T) {
 	rows := w.Rows()
 	if !strings.HasSuffix(rows[0], "· polling|") || !strings.HasSuffix(rows[1], "· live|") {
 		t.Errorf("one of three down: got rows %q, want the first polling and the others live", rows)
+	}
+}
+
+// TestWindowStreamingSnapshots compares the whole window (Fyne's markup of
+// what it draws) with reviewed snapshots in testdata/: the live-updates
+// line sits under the headline, in warning colours while streams are down,
+// and the rows say which mailboxes are polled.
+func TestWindowStreamingSnapshots(t *testing.T) {
+	a := test.NewTempApp(t)
+	w := New(a, Actions{}, nil)
+	w.Window().Resize(fyne.NewSize(680, 330))
+	for _, tt := range []struct {
+		file string
+		st   app.Status
+	}{
+		{"streaming_live.xml", streaming(app.StateIdle, 3, 0, "")},
+		{"streaming_down.xml", streaming(app.StateIdle, 3, 1, "The streaming subscription expired.")},
+	} {
+		st := tt.st
+		st.ExportDir = "/srv/ics"
+		w.Update(Build(st, now))
+		// The GL driver re-lays out containers whose content's size changed
+		// at every frame; the test canvas does not, so lay out here.
+		w.Window().Content().Refresh()
+		test.AssertRendersToMarkup(t, tt.file, w.Window().Canvas())
 	}
 }
