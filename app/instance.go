@@ -3,6 +3,7 @@ package app
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -54,6 +55,14 @@ type Instance struct {
 	act  chan struct{}
 	rel  chan struct{}
 
+	// ctx ends when Release starts: it cancels the syncs requested
+	// through the socket that are still running.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu     sync.Mutex
+	onSync SyncFunc
+
 	closeOnce sync.Once
 	wg        sync.WaitGroup
 }
@@ -98,6 +107,7 @@ func Acquire(ctx context.Context, socket string) (*Instance, error) {
 	lf.Truncate(0)
 	lf.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	in := &Instance{path: socket, lock: lf, ln: l.(*net.UnixListener), act: make(chan struct{}, 1), rel: make(chan struct{}, 1)}
+	in.ctx, in.cancel = context.WithCancel(context.Background())
 	in.wg.Add(1)
 	go in.serve()
 	return in, nil
@@ -126,6 +136,7 @@ func (in *Instance) Release() error {
 	var err error
 	in.closeOnce.Do(func() {
 		err = in.ln.Close() // also unlinks the socket
+		in.cancel()         // requested syncs answer "cancelled"
 		in.wg.Wait()
 		in.lock.Close() // drops the flock
 	})
@@ -166,6 +177,9 @@ func (in *Instance) handle(c net.Conn) {
 		default:
 		}
 	case "ping":
+	case "sync":
+		in.handleSync(c)
+		return
 	default:
 		fmt.Fprintf(c, "error unknown request\n")
 		return
@@ -214,4 +228,186 @@ func request(ctx context.Context, socket, req string) (int, error) {
 	}
 	n, _ := strconv.Atoi(pid)
 	return n, nil
+}
+
+// SyncResult is one mailbox's outcome of a sync requested through the
+// socket (`exocal sync --once` while ExoCal runs).
+type SyncResult struct {
+	Mailbox string `json:"mailbox"`
+	// Events is the number of events in its ICS file.
+	Events int `json:"events"`
+	// Err is why it failed, one line for people; "" when it synced.
+	Err string `json:"error,omitempty"`
+	// Setup reports a failure fixed in the setup (registration, tenant,
+	// settings) rather than a passing one: exit code 2 when all are.
+	Setup bool `json:"setup,omitempty"`
+}
+
+// SyncReport is what a requested sync answers once it has finished.
+type SyncReport struct {
+	PID       int          `json:"pid"`        // the running instance
+	ExportDir string       `json:"export_dir"` // where its ICS files are
+	Results   []SyncResult `json:"results"`    // one per mailbox, in configuration order
+}
+
+// SyncFunc syncs every mailbox now and returns when that sync has
+// finished (or ctx ends: the requester gave up or the instance stops).
+// An error means the sync did not run (paused, not set up); it is sent
+// to the requester as one sentence with its fix.
+type SyncFunc func(ctx context.Context) (SyncReport, error)
+
+// OnSync sets the function that answers "sync" requests; without one the
+// instance answers that it cannot sync on request (ErrSyncUnsupported).
+// fn runs on the connection's goroutine, one call per request.
+func (in *Instance) OnSync(fn SyncFunc) {
+	in.mu.Lock()
+	in.onSync = fn
+	in.mu.Unlock()
+}
+
+// ErrSyncUnsupported is returned by RequestSync when the running instance
+// has no sync engine to drive (or predates the "sync" request).
+var ErrSyncUnsupported = errors.New("app: the running ExoCal cannot sync on request")
+
+// ErrNotRunning is returned (wrapped) by RequestSync when nothing answers
+// on the socket: no ExoCal runs, so sync on your own.
+var ErrNotRunning = errors.New("app: no running ExoCal answers")
+
+// RemoteError is a refusal or failure sent back by the running instance,
+// one sentence for people (e.g. it is paused).
+type RemoteError struct{ Msg string }
+
+func (e *RemoteError) Error() string { return "app: the running ExoCal: " + e.Msg }
+
+// IsRemote reports whether err is a *RemoteError.
+func IsRemote(err error) bool {
+	var re *RemoteError
+	return errors.As(err, &re)
+}
+
+// The "sync" exchange, one line each way after the request:
+//
+//	→ sync
+//	← started PID            (or: error MESSAGE)
+//	← done {SyncReport JSON}  (or: error MESSAGE), once the sync finished
+//
+// The requester closing its end cancels the wait (not the sync itself,
+// which the running instance completes on its own).
+func (in *Instance) handleSync(c net.Conn) {
+	in.mu.Lock()
+	fn := in.onSync
+	in.mu.Unlock()
+	if fn == nil {
+		fmt.Fprintf(c, "error unsupported\n")
+		return
+	}
+	if _, err := fmt.Fprintf(c, "started %d\n", os.Getpid()); err != nil {
+		return
+	}
+	c.SetDeadline(time.Time{}) // the sync takes as long as it takes
+	ctx, cancel := context.WithCancel(in.ctx)
+	defer cancel()
+	go func() { // the requester hanging up (Ctrl-C) ends the wait
+		defer cancel()
+		io.Copy(io.Discard, c)
+	}()
+	rep, err := fn(ctx)
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	c.SetWriteDeadline(time.Now().Add(2 * time.Second))
+	if err != nil {
+		msg := sentence(err)
+		if errors.Is(err, context.Canceled) && in.ctx.Err() != nil {
+			msg = "ExoCal is shutting down"
+		}
+		fmt.Fprintf(c, "error %s\n", strings.Join(strings.Fields(msg), " "))
+		return
+	}
+	rep.PID = os.Getpid()
+	b, err := json.Marshal(rep)
+	if err != nil {
+		fmt.Fprintf(c, "error %s\n", err)
+		return
+	}
+	fmt.Fprintf(c, "done %s\n", b)
+}
+
+// RequestSync asks the instance listening at socket (SocketPath() when
+// "") to sync every mailbox now, and waits until that sync has finished
+// or ctx ends. It returns ErrNotRunning (wrapped) when nothing listens.
+// started (nil: none) is called with the instance's pid once
+// it accepted the request. It returns ErrSyncUnsupported when that
+// instance cannot sync on request, and a *RemoteError when it refused
+// (paused, not set up) or could not finish.
+func RequestSync(ctx context.Context, socket string, started func(pid int)) (SyncReport, error) {
+	if socket == "" {
+		socket = SocketPath()
+	}
+	dctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	var d net.Dialer
+	c, err := d.DialContext(dctx, "unix", socket)
+	if err != nil {
+		return SyncReport{}, fmt.Errorf("%w at %s: %w", ErrNotRunning, socket, err)
+	}
+	defer c.Close()
+	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Now()) }) // Ctrl-C, timeout
+	defer stop()
+	c.SetDeadline(time.Now().Add(3 * time.Second))
+	if _, err := fmt.Fprintf(c, "sync\n"); err != nil {
+		return SyncReport{}, syncReqErr(ctx, socket, err)
+	}
+	r := bufio.NewReader(c)
+	line, err := r.ReadString('\n')
+	if err != nil {
+		return SyncReport{}, syncReqErr(ctx, socket, err)
+	}
+	verb, rest, _ := strings.Cut(strings.TrimSpace(line), " ")
+	switch verb {
+	case "started":
+	case "error":
+		if rest == "unsupported" || rest == "unknown request" {
+			return SyncReport{}, ErrSyncUnsupported
+		}
+		return SyncReport{}, &RemoteError{Msg: rest}
+	default:
+		return SyncReport{}, fmt.Errorf("app: sync request to %s: unexpected answer %q", socket, line)
+	}
+	pid, _ := strconv.Atoi(rest)
+	if started != nil {
+		started(pid)
+	}
+	c.SetDeadline(time.Time{})
+	if ctx.Err() != nil { // ended between the AfterFunc and clearing the deadline
+		return SyncReport{}, syncReqErr(ctx, socket, ctx.Err())
+	}
+	line, err = r.ReadString('\n')
+	if err != nil {
+		return SyncReport{}, syncReqErr(ctx, socket, err)
+	}
+	verb, rest, _ = strings.Cut(strings.TrimSpace(line), " ")
+	switch verb {
+	case "done":
+		var rep SyncReport
+		if err := json.Unmarshal([]byte(rest), &rep); err != nil {
+			return SyncReport{}, fmt.Errorf("app: sync request to %s: bad report: %w", socket, err)
+		}
+		if rep.PID == 0 {
+			rep.PID = pid
+		}
+		return rep, nil
+	case "error":
+		return SyncReport{}, &RemoteError{Msg: rest}
+	}
+	return SyncReport{}, fmt.Errorf("app: sync request to %s: unexpected answer %q", socket, line)
+}
+
+// syncReqErr prefers ctx's error (the caller gave up) over the deadline
+// it caused on the connection.
+func syncReqErr(ctx context.Context, socket string, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("app: sync request to %s: %w", socket, context.Cause(ctx))
+	}
+	return fmt.Errorf("app: sync request to %s: %w", socket, err)
 }

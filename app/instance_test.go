@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -101,5 +102,114 @@ func TestSocketPath(t *testing.T) {
 	t.Setenv("XDG_RUNTIME_DIR", "")
 	if got := SocketPath(); filepath.Dir(got) != filepath.Clean(os.TempDir()) {
 		t.Errorf("got %q, want it in %s", got, os.TempDir())
+	}
+}
+
+func TestRequestSyncAnswers(t *testing.T) {
+	t.Parallel()
+	report := SyncReport{ExportDir: "/out", Results: []SyncResult{{Mailbox: "a@x", Events: 3}, {Mailbox: "b@x", Err: "Connection reset."}}}
+	for _, tt := range []struct {
+		name    string
+		fn      SyncFunc // nil: no OnSync
+		check   func(rep SyncReport, err error) bool
+		wantErr string
+	}{
+		{"report", func(context.Context) (SyncReport, error) { return report, nil },
+			func(rep SyncReport, err error) bool {
+				return err == nil && rep.PID == os.Getpid() && rep.ExportDir == "/out" && len(rep.Results) == 2 && rep.Results[1] == report.Results[1]
+			}, ""},
+		{"no sync engine", nil, func(_ SyncReport, err error) bool { return errors.Is(err, ErrSyncUnsupported) }, ""},
+		{"refused", func(context.Context) (SyncReport, error) {
+			return SyncReport{}, errors.New("app: ExoCal is paused; choose Resume\nin its tray menu")
+		}, func(_ SyncReport, err error) bool {
+			var re *RemoteError
+			return errors.As(err, &re) && IsRemote(err) && re.Msg == "ExoCal is paused; choose Resume in its tray menu"
+		}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			sock := filepath.Join(t.TempDir(), "exocal.sock")
+			in, err := Acquire(context.Background(), sock)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer in.Release()
+			if tt.fn != nil {
+				in.OnSync(tt.fn)
+			}
+			rep, err := RequestSync(context.Background(), sock, nil)
+			if !tt.check(rep, err) {
+				t.Errorf("got %+v, %v", rep, err)
+			}
+		})
+	}
+}
+
+func TestRequestSyncNotRunning(t *testing.T) {
+	t.Parallel()
+	_, err := RequestSync(context.Background(), filepath.Join(t.TempDir(), "exocal.sock"), nil)
+	if !errors.Is(err, ErrNotRunning) {
+		t.Errorf("got %v, want ErrNotRunning", err)
+	}
+}
+
+// TestRequestSyncCancel: the requester giving up (Ctrl-C, --timeout) ends
+// the running side's wait; Release ends a wait still running and answers
+// it; nothing of the socket code is left running afterwards. Not parallel:
+// it counts goroutines.
+func TestRequestSyncCancel(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "exocal.sock")
+	in, err := Acquire(context.Background(), sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waiting := make(chan struct{}, 1)
+	ended := make(chan error, 1)
+	in.OnSync(func(ctx context.Context) (SyncReport, error) {
+		waiting <- struct{}{}
+		<-ctx.Done()
+		ended <- ctx.Err()
+		return SyncReport{}, ctx.Err()
+	})
+
+	ctx, cancel := context.WithCancel(context.Background())
+	got := make(chan error, 1)
+	go func() {
+		_, err := RequestSync(ctx, sock, nil)
+		got <- err
+	}()
+	<-waiting
+	cancel()
+	if err := <-got; !errors.Is(err, context.Canceled) {
+		t.Errorf("requester: got %v, want context.Canceled", err)
+	}
+	if err := <-ended; !errors.Is(err, context.Canceled) {
+		t.Errorf("running side: got %v, want its wait cancelled", err)
+	}
+
+	go func() {
+		_, err := RequestSync(context.Background(), sock, nil)
+		got <- err
+	}()
+	<-waiting
+	if err := in.Release(); err != nil {
+		t.Fatal(err)
+	}
+	<-ended
+	if err := <-got; !IsRemote(err) || !strings.Contains(err.Error(), "shutting down") {
+		t.Errorf("after Release: got %v, want the running side to say it is shutting down", err)
+	}
+	if _, err := os.Stat(sock); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("got %v, want the socket removed", err)
+	}
+	var left []string
+	for i := 0; i < 500; i++ { // goroutines end a little after their connection closes
+		if left = instanceGoroutines(); len(left) == 0 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if len(left) > 0 {
+		t.Errorf("got %d socket goroutines left, want none:\n%s", len(left), strings.Join(left, "\n\n"))
 	}
 }

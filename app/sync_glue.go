@@ -1,0 +1,126 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ServeSyncRequests makes the App answer "sync" requests on its
+// single-instance socket (Options.Instance; a no-op without one): a
+// second `exocal sync --once` then syncs through this instance instead of
+// failing on the state database it holds. Call it once, before Run.
+func (a *App) ServeSyncRequests() {
+	if in := a.opts.Instance; in != nil {
+		in.OnSync(a.SyncAndWait)
+	}
+}
+
+// SyncAndWait asks the engine for an immediate sync of every mailbox and
+// waits until it has finished (or ctx ends), then reports each mailbox.
+// It refuses, with one sentence and its fix, while paused, not set up or
+// without an engine.
+//
+// The engine does not say when a requested sync is over, so this watches
+// the published Status: finished means a snapshot taken after the request
+// that is no longer syncing, after one that was (or, should the coalesced
+// subscription have skipped that, with every mailbox synced since the
+// request or failed).
+func (a *App) SyncAndWait(ctx context.Context) (SyncReport, error) {
+	a.mu.Lock()
+	eng, paused := a.opts.Engine, a.paused
+	a.mu.Unlock()
+	st := a.Status()
+	switch {
+	case eng == nil:
+		return SyncReport{}, errors.New("app: this ExoCal has no sync engine")
+	case paused:
+		return SyncReport{}, errors.New("app: ExoCal is paused; choose Resume in its tray menu, then try again")
+	case st.State == StateNotConfigured:
+		return SyncReport{}, fmt.Errorf("app: ExoCal is not set up (%s); open its settings window", strings.TrimSuffix(st.Err, "."))
+	}
+	statuses, unsub := a.Subscribe()
+	defer unsub()
+	next := func(ctx context.Context) (Status, error) {
+		select {
+		case <-ctx.Done():
+			return Status{}, ctx.Err()
+		case s := <-statuses:
+			return s, nil
+		}
+	}
+	fin, err := WaitForSync(ctx, a.opts.Now(), eng.SyncNow, next)
+	if err != nil {
+		return SyncReport{}, err
+	}
+	return ReportFromStatus(fin), nil
+}
+
+// WaitForSync calls kick (a "sync now") and reads statuses with next
+// until the sync it started has finished, as SyncAndWait describes;
+// since is the clock reading just before kick, on the clock of
+// Status.At. Pause, or losing the setup, ends the wait with an error.
+func WaitForSync(ctx context.Context, since time.Time, kick func(), next func(context.Context) (Status, error)) (Status, error) {
+	kick()
+	sawSyncing := false
+	for {
+		st, err := next(ctx)
+		if err != nil {
+			return Status{}, fmt.Errorf("app: wait for the sync: %w", err)
+		}
+		if st.At.Before(since) {
+			continue // from before the request
+		}
+		switch st.State {
+		case StateSyncing:
+			sawSyncing = true
+			continue
+		case StatePaused:
+			return Status{}, errors.New("app: ExoCal was paused before the sync finished; choose Resume in its tray menu, then try again")
+		case StateNotConfigured:
+			return Status{}, fmt.Errorf("app: ExoCal is not set up (%s); open its settings window", strings.TrimSuffix(st.Err, "."))
+		}
+		if sawSyncing || allSettledSince(st, since) {
+			return st, nil
+		}
+	}
+}
+
+// allSettledSince reports that every mailbox synced at or after since,
+// or is failing.
+func allSettledSince(st Status, since time.Time) bool {
+	if len(st.Mailboxes) == 0 {
+		return false
+	}
+	for _, m := range st.Mailboxes {
+		if m.State != StateError && m.LastSync.Before(since) {
+			return false
+		}
+	}
+	return true
+}
+
+// ReportFromStatus turns a finished sync's Status into its report. A
+// mailbox error on two lines is a finding and its fix in the settings
+// (the sync service's convention for check.Explanation.Setup): it is
+// marked Setup and joined into one line.
+func ReportFromStatus(st Status) SyncReport {
+	rep := SyncReport{ExportDir: st.ExportDir}
+	for _, m := range st.Mailboxes {
+		r := SyncResult{Mailbox: m.Address, Events: m.Items}
+		if m.State == StateError {
+			r.Err = strings.Join(strings.Fields(m.Err), " ")
+			if r.Err == "" {
+				r.Err = strings.Join(strings.Fields(st.Err), " ")
+			}
+			if r.Err == "" {
+				r.Err = "failed"
+			}
+			r.Setup = strings.Contains(strings.TrimSpace(m.Err), "\n")
+		}
+		rep.Results = append(rep.Results, r)
+	}
+	return rep
+}
