@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/exocal/exocal/app"
 	"github.com/exocal/exocal/app/check"
 	"github.com/exocal/exocal/app/config"
 	"github.com/exocal/exocal/app/secrets"
@@ -37,6 +38,7 @@ func runSync(args []string) int {
 	fs := flag.NewFlagSet("exocal sync", flag.ContinueOnError)
 	once := fs.Bool("once", false, "sync every mailbox once, then exit")
 	verbose := fs.Bool("v", false, "log progress to stderr")
+	timeout := fs.Duration("timeout", 10*time.Minute, "with ExoCal already running: how long to wait for its sync")
 	if err := fs.Parse(args); err != nil {
 		return exitSetup
 	}
@@ -48,45 +50,158 @@ func runSync(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	// A running ExoCal (tray or `exocal run`) holds the state database:
+	// sync through it instead.
+	if code, done := syncThroughRunning(ctx, os.Stdout, os.Stderr, app.SocketPath(), *timeout); done {
+		return code
+	}
 	h, code := openHeadless(ctx, log)
 	if h == nil {
 		return code
 	}
 	defer h.Close()
 	results := engine.SyncOnce(ctx, h.engineCfg, h.deps(log, nil))
-	return printResults(os.Stdout, h.engineCfg.ExportDir, results, h.explain)
+	unchanged := map[string]bool{}
+	for _, r := range results {
+		unchanged[r.Mailbox] = r.Err == nil && !r.Written
+	}
+	return printReport(os.Stdout, h.engineCfg.ExportDir, syncResults(results, h.explain), unchanged)
+}
+
+// syncThroughRunning asks the ExoCal listening at socket to sync now and
+// prints its report like a standalone run. done is false when none runs
+// (then the caller syncs on its own).
+func syncThroughRunning(ctx context.Context, stdout, stderr io.Writer, socket string, timeout time.Duration) (code int, done bool) {
+	// What the ICS files were before, to tell "unchanged" from "rewritten".
+	var before map[string]os.FileInfo
+	localDir := ""
+	if _, s, err := loadSettings(); err == nil {
+		localDir = s.ExportDir
+		before = statICS(localDir, s.EffectiveMailboxes())
+	}
+	wctx, cancel := context.WithTimeoutCause(ctx, timeout, errSyncTimeout)
+	defer cancel()
+	pid := 0
+	rep, err := app.RequestSync(wctx, socket, func(p int) {
+		pid = p
+		fmt.Fprintf(stderr, "exocal: ExoCal is already running (pid %d); syncing through it…\n", p)
+	})
+	var re *app.RemoteError
+	switch {
+	case errors.Is(err, app.ErrNotRunning):
+		return 0, false
+	case errors.Is(err, app.ErrSyncUnsupported):
+		fmt.Fprintf(stderr, "exocal: ExoCal is already running (socket %s) and holds the state database, but cannot sync on request; use Sync now in its tray menu, or quit it and run 'exocal sync --once' again.\n", socket)
+		return exitSetup, true
+	case errors.As(err, &re):
+		fmt.Fprintf(stderr, "exocal: %s.\n", strings.TrimSuffix(re.Msg, "."))
+		return exitSetup, true
+	case errors.Is(err, errSyncTimeout):
+		fmt.Fprintf(stderr, "exocal: the running ExoCal (pid %d) did not finish the sync within %s; it carries on in the background (see its status), or wait longer with --timeout.\n", pid, timeout)
+		return exitFailed, true
+	case ctx.Err() != nil:
+		fmt.Fprintf(stderr, "exocal: stopped waiting; the running ExoCal (pid %d) finishes the sync in the background.\n", pid)
+		return exitFailed, true
+	case err != nil:
+		fmt.Fprintf(stderr, "exocal: %s; quit the running ExoCal, then run 'exocal sync --once' again.\n", cliSentence(err))
+		return exitSetup, true
+	}
+	unchanged := map[string]bool{}
+	if rep.ExportDir == localDir {
+		after := statICS(rep.ExportDir, mailboxesOf(rep.Results))
+		for _, r := range rep.Results {
+			b, a := before[r.Mailbox], after[r.Mailbox]
+			unchanged[r.Mailbox] = r.Err == "" && b != nil && a != nil && os.SameFile(b, a) && b.ModTime().Equal(a.ModTime()) && b.Size() == a.Size()
+		}
+	}
+	return printReport(stdout, rep.ExportDir, rep.Results, unchanged), true
+}
+
+var errSyncTimeout = errors.New("the sync did not finish in time")
+
+func mailboxesOf(rs []app.SyncResult) []string {
+	mbs := make([]string, len(rs))
+	for i, r := range rs {
+		mbs[i] = r.Mailbox
+	}
+	return mbs
+}
+
+// statICS returns each mailbox's ICS file's FileInfo (absent when missing).
+// The sink replaces a file it rewrites, so a file that is the same file
+// with the same time and size afterwards was not rewritten.
+func statICS(dir string, mailboxes []string) map[string]os.FileInfo {
+	m := map[string]os.FileInfo{}
+	for _, mb := range mailboxes {
+		if fi, err := os.Stat(backend.FilePath(dir, mb)); err == nil {
+			m[mb] = fi
+		}
+	}
+	return m
 }
 
 // printResults prints one line per mailbox and returns the exit code;
 // explain (nil: the raw error) gives a failure's words for people.
 func printResults(w io.Writer, dir string, results []engine.Result, explain func(error, string) check.Explanation) int {
+	return printReport(w, dir, syncResults(results, explain), nil)
+}
+
+// syncResults words the engine's results as a report's: a failure's
+// explanation (explain nil: the raw error) joined into one line, marked
+// Setup for authentication and setup findings.
+func syncResults(results []engine.Result, explain func(error, string) check.Explanation) []app.SyncResult {
+	out := make([]app.SyncResult, 0, len(results))
+	for _, r := range results {
+		sr := app.SyncResult{Mailbox: r.Mailbox, Events: r.Exported}
+		if r.Err != nil {
+			sr.Err, sr.Setup = failureWords(r.Err, r.Mailbox, explain)
+		}
+		out = append(out, sr)
+	}
+	return out
+}
+
+// failureWords is a mailbox failure as one line, and whether it is fixed
+// in the setup (exit 2 when every mailbox fails so).
+func failureWords(err error, mailbox string, explain func(error, string) check.Explanation) (string, bool) {
+	msg, setup := err.Error(), backend.IsAuth(err)
+	if explain != nil {
+		if ex := explain(err, mailbox); ex.Finding != "" {
+			// One line per mailbox: the fix's wrapped text joined up.
+			msg, setup = strings.Join(strings.Fields(ex.Finding+" "+ex.Fix), " "), setup || ex.Setup
+		}
+	}
+	return msg, setup
+}
+
+// printReport prints one line per mailbox and returns the exit code;
+// unchanged (may be nil) names the mailboxes whose ICS file the sync left
+// as it was.
+func printReport(w io.Writer, dir string, results []app.SyncResult, unchanged map[string]bool) int {
 	width := 0
 	for _, r := range results {
 		width = max(width, len(r.Mailbox))
 	}
-	failed, auth := 0, 0
+	failed, setup := 0, 0
 	for _, r := range results {
-		if r.Err != nil {
-			msg, setup := r.Err.Error(), backend.IsAuth(r.Err)
-			if explain != nil {
-				if ex := explain(r.Err, r.Mailbox); ex.Finding != "" {
-					// One line per mailbox: the fix's wrapped text joined up.
-					msg, setup = strings.Join(strings.Fields(ex.Finding+" "+ex.Fix), " "), setup || ex.Setup
-				}
-			}
-			fmt.Fprintf(w, "%-*s  error  %s\n", width, r.Mailbox, msg)
+		if r.Err != "" {
+			fmt.Fprintf(w, "%-*s  error  %s\n", width, r.Mailbox, r.Err)
 			failed++
-			if setup {
-				auth++
+			if r.Setup {
+				setup++
 			}
 			continue
 		}
-		fmt.Fprintf(w, "%-*s  ok  %4d events  → %s\n", width, r.Mailbox, r.Exported, backend.FilePath(dir, r.Mailbox))
+		if unchanged[r.Mailbox] {
+			fmt.Fprintf(w, "%-*s  ok  %4d events  unchanged  %s\n", width, r.Mailbox, r.Events, backend.FilePath(dir, r.Mailbox))
+			continue
+		}
+		fmt.Fprintf(w, "%-*s  ok  %4d events  → %s\n", width, r.Mailbox, r.Events, backend.FilePath(dir, r.Mailbox))
 	}
 	switch {
 	case failed == 0:
 		return exitOK
-	case auth == len(results):
+	case setup == len(results):
 		return exitSetup // nothing works until the registration or tenant is fixed
 	default:
 		return exitFailed
