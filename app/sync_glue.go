@@ -30,7 +30,7 @@ func (a *App) ServeSyncRequests() {
 // request or failed).
 func (a *App) SyncAndWait(ctx context.Context) (SyncReport, error) {
 	a.mu.Lock()
-	eng, paused := a.opts.Engine, a.paused
+	eng, paused, regErr := a.opts.Engine, a.paused, a.reg.err
 	a.mu.Unlock()
 	st := a.Status()
 	switch {
@@ -39,7 +39,11 @@ func (a *App) SyncAndWait(ctx context.Context) (SyncReport, error) {
 	case paused:
 		return SyncReport{}, errors.New("app: ExoCal is paused; choose Resume in its tray menu, then try again")
 	case st.State == StateNotConfigured:
-		return SyncReport{}, fmt.Errorf("app: ExoCal is not set up (%s); open its settings window", strings.TrimSuffix(st.Err, "."))
+		return SyncReport{}, cannotSync(st)
+	case regErr != nil || (st.State == StateError && !anyFailed(st)):
+		// The registration is unreadable or the backend cannot be built:
+		// the engine retries on its own schedule, not on "sync now".
+		return SyncReport{}, cannotSync(st)
 	}
 	statuses, unsub := a.Subscribe()
 	defer unsub()
@@ -80,9 +84,10 @@ func WaitForSync(ctx context.Context, since time.Time, kick func(), next func(co
 		case StatePaused:
 			return Status{}, errors.New("app: ExoCal was paused before the sync finished; choose Resume in its tray menu, then try again")
 		case StateNotConfigured:
-			return Status{}, fmt.Errorf("app: ExoCal is not set up (%s); open its settings window", strings.TrimSuffix(st.Err, "."))
+			return Status{}, cannotSync(st)
 		}
-		if sawSyncing || allSettledSince(st, since) {
+		// An error state is a verdict: every mailbox failed.
+		if sawSyncing || st.State == StateError || allSettledSince(st, since) {
 			return st, nil
 		}
 	}
@@ -123,4 +128,23 @@ func ReportFromStatus(st Status) SyncReport {
 		rep.Results = append(rep.Results, r)
 	}
 	return rep
+}
+
+func anyFailed(st Status) bool {
+	for _, m := range st.Mailboxes {
+		if m.State == StateError {
+			return true
+		}
+	}
+	return false
+}
+
+// cannotSync is the refusal for a Status that does not let a sync run:
+// its reason, which names the fix.
+func cannotSync(st Status) error {
+	why := strings.Join(strings.Fields(st.Err), " ")
+	if why == "" {
+		why = "Not set up — open Settings."
+	}
+	return fmt.Errorf("app: ExoCal cannot sync now: %s", strings.TrimSuffix(why, "."))
 }

@@ -143,7 +143,10 @@ func TestSyncAndWaitRefuses(t *testing.T) {
 			if err := a.Reload(); err != nil {
 				t.Fatal(err)
 			}
-		}, "not set up"},
+		}, "ExoCal cannot sync now: Not set up — open Settings"},
+		{"backend cannot be built", func(a *App) {
+			a.Publish(Status{State: StateError, Err: "Entra rejected the client secret.\nCreate a new one in Settings."})
+		}, "ExoCal cannot sync now: Entra rejected the client secret. Create a new one in Settings"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -182,8 +185,9 @@ func TestWaitForSync(t *testing.T) {
 		{"an idle snapshot from before the request is not the answer", []Status{idle(before, before), idle(after, after)}, 1, ""},
 		{"settled after the request but not synced since: wait", []Status{idle(after, before), syncing, idle(after, after)}, 2, ""},
 		{"failing mailbox without a syncing snapshot (coalesced)", []Status{failing}, 0, ""},
+		{"every mailbox failed: a verdict even without a syncing snapshot", []Status{{State: StateError, At: after, Mailboxes: []MailboxStatus{{Address: "a@x", State: StateIdle}}}}, 0, ""},
 		{"paused while waiting", []Status{syncing, {State: StatePaused, At: after}}, -1, "paused"},
-		{"not set up while waiting", []Status{{State: StateNotConfigured, At: after, Err: "Not set up — open Settings."}}, -1, "not set up"},
+		{"not set up while waiting", []Status{{State: StateNotConfigured, At: after, Err: "Not set up — open Settings."}}, -1, "cannot sync now: Not set up"},
 		{"the engine stops", []Status{syncing}, -1, "wait for the sync"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
