@@ -79,6 +79,7 @@ func runApp(ctx context.Context, name string, opts app.Options, uo ui.Options, l
 		return exitSetup
 	}
 	svc.core = core
+	core.ServeSyncRequests() // `exocal sync --once` from another process syncs through us
 	notifier := &ui.Notifier{}
 	svc.notify = notifier.Notify
 	uo.Notifier, uo.Log = notifier, log
