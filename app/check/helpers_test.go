@@ -4,16 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/exocal/exocal/app/config"
 	"github.com/exocal/exocal/app/secrets"
+	"github.com/exocal/exocal/internal/testenv"
 	"github.com/exocal/exocal/sync/emulator"
 	"github.com/exocal/exocal/sync/emulator/tenant"
 )
@@ -24,42 +23,7 @@ const (
 	emuSecret   = "Qz7~check-test-secret-value.AbCdEf0123456789"
 )
 
-// tokenRecorder is a RoundTripper that keeps every access token the
-// token endpoint hands out, so tests can assert none reaches any output.
-type tokenRecorder struct {
-	base http.RoundTripper
-
-	mu     sync.Mutex
-	tokens []string
-}
-
-func (t *tokenRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.base.RoundTrip(req)
-	if err != nil || !strings.HasSuffix(req.URL.Path, "/oauth2/v2.0/token") {
-		return resp, err
-	}
-	b, rerr := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if rerr != nil {
-		return nil, rerr
-	}
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	if json.Unmarshal(b, &tok) == nil && tok.AccessToken != "" {
-		t.mu.Lock()
-		t.tokens = append(t.tokens, tok.AccessToken)
-		t.mu.Unlock()
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(b))
-	return resp, nil
-}
-
-func (t *tokenRecorder) all() []string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return append([]string(nil), t.tokens...)
-}
+type tokenRecorder = testenv.TokenRecorder
 
 // fixture is an emulated tenant and an Input pointing at it.
 type fixture struct {
@@ -82,7 +46,7 @@ func newFixture(t *testing.T, emuMod func(*emulator.Options)) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	rec := &tokenRecorder{base: &http.Transport{}}
+	rec := testenv.NewTokenRecorder(&http.Transport{})
 	return &fixture{srv: srv, mailboxes: tn.Mailboxes(), rec: rec,
 		in: baseInput(t, tn.Mailboxes(), srv.URL(), &http.Client{Transport: rec})}
 }

@@ -1,17 +1,13 @@
 package settings
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +20,7 @@ import (
 	"github.com/exocal/exocal/app/check"
 	"github.com/exocal/exocal/app/config"
 	"github.com/exocal/exocal/app/secrets"
+	"github.com/exocal/exocal/internal/testenv"
 	"github.com/exocal/exocal/sync/emulator"
 	"github.com/exocal/exocal/sync/emulator/tenant"
 )
@@ -741,40 +738,7 @@ func TestFindAutodiscoverServerRealCore(t *testing.T) {
 
 // --- a core that runs the real chain with a token recorder ----------------
 
-// tokenRecorder keeps every access token the token endpoint hands out.
-type tokenRecorder struct {
-	base   http.RoundTripper
-	mu     sync.Mutex
-	tokens []string
-}
-
-func (t *tokenRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.base.RoundTrip(req)
-	if err != nil || !strings.HasSuffix(req.URL.Path, "/oauth2/v2.0/token") {
-		return resp, err
-	}
-	b, rerr := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if rerr != nil {
-		return nil, rerr
-	}
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	if json.Unmarshal(b, &tok) == nil && tok.AccessToken != "" {
-		t.mu.Lock()
-		t.tokens = append(t.tokens, tok.AccessToken)
-		t.mu.Unlock()
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(b))
-	return resp, nil
-}
-
-func (t *tokenRecorder) all() []string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return append([]string(nil), t.tokens...)
-}
+type tokenRecorder = testenv.TokenRecorder
 
 // recordingCore is a fake core whose Check runs the real chain through a
 // token recorder, so the test knows every token that could leak.
@@ -799,13 +763,13 @@ func TestNoTokenShownOrCopied(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := startEmulator(t, tt.modes...)
 			c := &recordingCore{fakeStore: fakeStore{settings: e.settings(t), tenant: emuTenantID, client: emuClientID, secretStored: true},
-				rec: &tokenRecorder{base: &http.Transport{}}}
+				rec: testenv.NewTokenRecorder(&http.Transport{})}
 			w := open(t, c)
 			f := w.Form()
 			test.Tap(f.diag.test)
 			waitCheck(t, f)
 			test.Tap(f.diag.copy)
-			tokens := c.rec.all()
+			tokens := c.rec.All()
 			if len(tokens) == 0 {
 				t.Fatal("no token was recorded; the assertion would be empty")
 			}
