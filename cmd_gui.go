@@ -36,6 +36,10 @@ func runGUI(args []string) int {
 	in, err := app.Acquire(ctx, "")
 	if errors.Is(err, app.ErrAlreadyRunning) {
 		pid, aerr := app.Activate(ctx, "")
+		if errors.Is(aerr, app.ErrHeadless) {
+			fmt.Fprintf(os.Stderr, "exocal: ExoCal is already running as the headless service ('exocal run', pid %d), which has no window; stop it to use the tray app, or use 'exocal sync --once' to sync through it.\n", pid)
+			return exitSetup
+		}
 		if aerr != nil {
 			fmt.Fprintf(os.Stderr, "exocal: %s, but it did not answer (%v); quit it or end that process, then start ExoCal again.\n", cliSentence(err), cliSentence(aerr))
 			return exitSetup

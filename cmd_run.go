@@ -42,6 +42,7 @@ func runRun(args []string) int {
 		return exitSetup
 	}
 	defer in.Release()
+	in.SetHeadless() // a GUI launch is told there is no window to show
 	// Until the engine runs (serveHeadlessOn), a `sync --once` is told to retry.
 	in.OnSync(func(context.Context) (app.SyncReport, error) {
 		return app.SyncReport{}, errors.New("exocal: ExoCal is still starting (connecting to Exchange); try again in a moment")

@@ -60,8 +60,9 @@ type Instance struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	mu     sync.Mutex
-	onSync SyncFunc
+	mu       sync.Mutex
+	onSync   SyncFunc
+	headless bool // `exocal run`: no window to bring forward
 
 	closeOnce sync.Once
 	wg        sync.WaitGroup
@@ -123,6 +124,18 @@ func readPID(f *os.File) int {
 // Path is the socket's path.
 func (in *Instance) Path() string { return in.path }
 
+// ErrHeadless is returned (wrapped) by Activate when the running ExoCal is
+// the headless service (`exocal run`), which has no window to show.
+var ErrHeadless = errors.New("app: the running ExoCal is the headless service (exocal run) and has no window")
+
+// SetHeadless marks this instance as the headless service: an "activate"
+// request is answered with "headless PID" instead of showing a window.
+func (in *Instance) SetHeadless() {
+	in.mu.Lock()
+	in.headless = true
+	in.mu.Unlock()
+}
+
 // Activations delivers one value per "activate" request (coalesced when
 // nobody is reading).
 func (in *Instance) Activations() <-chan struct{} { return in.act }
@@ -167,6 +180,13 @@ func (in *Instance) handle(c net.Conn) {
 	}
 	switch strings.TrimSpace(line) {
 	case "activate":
+		in.mu.Lock()
+		headless := in.headless
+		in.mu.Unlock()
+		if headless {
+			fmt.Fprintf(c, "headless %d\n", os.Getpid())
+			return
+		}
 		select {
 		case in.act <- struct{}{}:
 		default:
@@ -222,7 +242,12 @@ func request(ctx context.Context, socket, req string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("app: %s request to %s: %w", req, socket, err)
 	}
-	pid, ok := strings.CutPrefix(strings.TrimSpace(line), "ok ")
+	line = strings.TrimSpace(line)
+	if pid, ok := strings.CutPrefix(line, "headless "); ok {
+		n, _ := strconv.Atoi(pid)
+		return n, fmt.Errorf("app: %s request to %s: %w", req, socket, ErrHeadless)
+	}
+	pid, ok := strings.CutPrefix(line, "ok ")
 	if !ok {
 		return 0, fmt.Errorf("app: %s request to %s: unexpected answer %q", req, socket, line)
 	}

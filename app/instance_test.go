@@ -93,6 +93,35 @@ func TestActivationsCoalesce(t *testing.T) {
 	}
 }
 
+// A GUI launch while `exocal run` holds the instance must learn that there is
+// no window to bring forward, and nothing is queued as an activation.
+func TestActivateHeadless(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	sock := filepath.Join(t.TempDir(), "exocal.sock")
+	in, err := Acquire(ctx, sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Release()
+	in.SetHeadless()
+	pid, err := Activate(ctx, sock)
+	if !errors.Is(err, ErrHeadless) {
+		t.Fatalf("Activate: got %v, want ErrHeadless", err)
+	}
+	if pid != os.Getpid() {
+		t.Errorf("got pid %d, want %d", pid, os.Getpid())
+	}
+	select {
+	case <-in.Activations():
+		t.Error("got an activation from a headless instance, want none")
+	default:
+	}
+	if _, err := NotifyReload(ctx, sock); err != nil {
+		t.Errorf("NotifyReload on a headless instance: %v", err)
+	}
+}
+
 func TestSocketPath(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("XDG_RUNTIME_DIR", dir)
