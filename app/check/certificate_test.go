@@ -102,7 +102,7 @@ func TestCertificateChain(t *testing.T) {
 			if tt.cause == CauseInvalidCertificate && rep.ExitCode() != ExitSetup {
 				t.Errorf("exit code: got %d, want %d", rep.ExitCode(), ExitSetup)
 			}
-			assertNoSecrets(t, rep, append(append([]string{tt.secret}, tt.keyMaterial...), tt.bundle), f.rec.all())
+			assertNoSecrets(t, rep, append(append([]string{tt.secret}, tt.keyMaterial...), tt.bundle), f.rec.All())
 		})
 	}
 }

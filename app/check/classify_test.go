@@ -204,7 +204,7 @@ func TestEWSFindingsFromExchangeShapes(t *testing.T) {
 			if got := rep.ExitCode(); got != tt.exit {
 				t.Errorf("exit code: got %d, want %d", got, tt.exit)
 			}
-			assertNoSecrets(t, rep, []string{emuSecret}, f.rec.all())
+			assertNoSecrets(t, rep, []string{emuSecret}, f.rec.All())
 		})
 	}
 }

@@ -64,10 +64,10 @@ func TestCorrectRegistrationPassesEveryStep(t *testing.T) {
 	if !strings.Contains(ad.Finding, "SOAP autodiscover") || !strings.Contains(ad.Finding, f.srv.EWSURL()) {
 		t.Errorf("autodiscover finding: got %q, want the SOAP path and %s", ad.Finding, f.srv.EWSURL())
 	}
-	if len(f.rec.all()) == 0 {
+	if len(f.rec.All()) == 0 {
 		t.Fatal("no token was recorded; the no-secret assertion would be empty")
 	}
-	assertNoSecrets(t, rep, []string{emuSecret}, f.rec.all())
+	assertNoSecrets(t, rep, []string{emuSecret}, f.rec.All())
 }
 
 // TestFindings runs the chain against the emulator in each failure mode it
@@ -411,7 +411,7 @@ func TestFindings(t *testing.T) {
 			if tt.secret != "" && tt.secret != "-" { // "-": the "secret" is a public ID and must stay readable
 				find = append(find, tt.secret)
 			}
-			assertNoSecrets(t, rep, find, f.rec.all())
+			assertNoSecrets(t, rep, find, f.rec.All())
 		})
 	}
 }

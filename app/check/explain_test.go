@@ -94,7 +94,7 @@ func TestDetails(t *testing.T) {
 			t.Errorf("details: want %q in\n%s", want, d)
 		}
 	}
-	assertNoSecrets(t, rep, []string{"Not~the-right-secret-but-a-secret-still-0000", emuSecret}, f.rec.all())
+	assertNoSecrets(t, rep, []string{"Not~the-right-secret-but-a-secret-still-0000", emuSecret}, f.rec.All())
 }
 
 // TestCanceled: a canceled context ends the chain quickly with a finding,
