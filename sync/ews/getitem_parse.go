@@ -20,21 +20,29 @@ var scanPool = sync.Pool{New: func() any { return &xscan{} }}
 // encoding/xml, which then also decides the error.
 // zones, when not nil, caches time zone definitions across replies.
 func unmarshalGetItem(raw []byte, r *getItemResponse, zones *zoneCache) error {
-	s := scanPool.Get().(*xscan)
-	*s = xscan{b: raw, stack: s.stack[:0], tmp: s.tmp[:0], attrs: s.attrs[:0], zones: zones}
-	err := s.getItemResponse(r)
-	s.b, s.local, s.zones = nil, nil, nil
-	if cap(s.tmp) <= 64<<10 {
-		scanPool.Put(s)
-	}
-	if err == nil {
+	if scan(raw, zones, func(s *xscan) error { return s.getItemResponse(r) }) == nil {
 		return nil
 	}
 	*r = getItemResponse{}
 	return xml.Unmarshal(raw, r)
 }
 
-func (s *xscan) getItemResponse(r *getItemResponse) error {
+// scan runs parse over raw with a pooled scanner.
+func scan(raw []byte, zones *zoneCache, parse func(*xscan) error) error {
+	s := scanPool.Get().(*xscan)
+	*s = xscan{b: raw, stack: s.stack[:0], tmp: s.tmp[:0], attrs: s.attrs[:0], zones: zones}
+	err := parse(s)
+	s.b, s.local, s.zones = nil, nil, nil
+	if cap(s.tmp) <= 64<<10 {
+		scanPool.Put(s)
+	}
+	return err
+}
+
+// messages walks Envelope > Body > response > ResponseMessages and calls
+// each for every child element named message. A soap:Fault in the Body is
+// rare and hands the reply to encoding/xml, which fills soapFault.
+func (s *xscan) messages(response, message string, each func() error) error {
 	if err := s.root(); err != nil {
 		return err
 	}
@@ -45,27 +53,33 @@ func (s *xscan) getItemResponse(r *getItemResponse) error {
 		return s.children(func(local []byte) error {
 			switch string(local) {
 			case "Fault":
-				return errXScan // rare: encoding/xml fills soapFault
-			case "GetItemResponse":
+				return errXScan
+			case response:
 				return s.children(func(local []byte) error {
 					if string(local) != "ResponseMessages" {
 						return s.skip()
 					}
 					return s.children(func(local []byte) error {
-						if string(local) != "GetItemResponseMessage" {
+						if string(local) != message {
 							return s.skip()
 						}
-						r.Messages = append(r.Messages, struct {
-							responseMessage
-							Items []wireCalendarItem `xml:"Items>CalendarItem"`
-						}{})
-						m := &r.Messages[len(r.Messages)-1]
-						return s.getItemMessage(&m.responseMessage, &m.Items)
+						return each()
 					})
 				})
 			}
 			return s.skip()
 		})
+	})
+}
+
+func (s *xscan) getItemResponse(r *getItemResponse) error {
+	return s.messages("GetItemResponse", "GetItemResponseMessage", func() error {
+		r.Messages = append(r.Messages, struct {
+			responseMessage
+			Items []wireCalendarItem `xml:"Items>CalendarItem"`
+		}{})
+		m := &r.Messages[len(r.Messages)-1]
+		return s.getItemMessage(&m.responseMessage, &m.Items)
 	})
 }
 

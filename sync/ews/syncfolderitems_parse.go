@@ -10,14 +10,7 @@ import "encoding/xml"
 // unmarshalSyncFolderItems parses a SyncFolderItems reply into r, falling
 // back to encoding/xml like unmarshalGetItem.
 func unmarshalSyncFolderItems(raw []byte, r *syncFolderItemsResponse) error {
-	s := scanPool.Get().(*xscan)
-	*s = xscan{b: raw, stack: s.stack[:0], tmp: s.tmp[:0], attrs: s.attrs[:0]}
-	err := s.syncFolderItemsResponse(r)
-	s.b, s.local = nil, nil
-	if cap(s.tmp) <= 64<<10 {
-		scanPool.Put(s)
-	}
-	if err == nil {
+	if scan(raw, nil, func(s *xscan) error { return s.syncFolderItemsResponse(r) }) == nil {
 		return nil
 	}
 	*r = syncFolderItemsResponse{}
@@ -25,33 +18,9 @@ func unmarshalSyncFolderItems(raw []byte, r *syncFolderItemsResponse) error {
 }
 
 func (s *xscan) syncFolderItemsResponse(r *syncFolderItemsResponse) error {
-	if err := s.root(); err != nil {
-		return err
-	}
-	return s.children(func(local []byte) error {
-		if string(local) != "Body" {
-			return s.skip()
-		}
-		return s.children(func(local []byte) error {
-			switch string(local) {
-			case "Fault":
-				return errXScan
-			case "SyncFolderItemsResponse":
-				return s.children(func(local []byte) error {
-					if string(local) != "ResponseMessages" {
-						return s.skip()
-					}
-					return s.children(func(local []byte) error {
-						if string(local) != "SyncFolderItemsResponseMessage" {
-							return s.skip()
-						}
-						r.Messages = append(r.Messages, syncFolderItemsMessage{})
-						return s.syncFolderItemsMessage(&r.Messages[len(r.Messages)-1])
-					})
-				})
-			}
-			return s.skip()
-		})
+	return s.messages("SyncFolderItemsResponse", "SyncFolderItemsResponseMessage", func() error {
+		r.Messages = append(r.Messages, syncFolderItemsMessage{})
+		return s.syncFolderItemsMessage(&r.Messages[len(r.Messages)-1])
 	})
 }
 
