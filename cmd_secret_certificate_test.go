@@ -1,14 +1,9 @@
 package main
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"io/fs"
-	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,27 +26,8 @@ type testBundle struct {
 }
 
 func newTestBundle(t *testing.T, notBefore, notAfter time.Time) testBundle {
-	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "ExoCal CLI test"},
-		NotBefore: notBefore, NotAfter: notAfter}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, _ := x509.ParseCertificate(der)
-	p8, _ := x509.MarshalPKCS8PrivateKey(key)
-	keyPEM := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: p8}))
-	b := testBundle{leaf: leaf, pem: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})) + keyPEM}
-	for _, l := range strings.Split(keyPEM, "\n") {
-		if len(l) > 16 && !strings.HasPrefix(l, "-----") {
-			b.keyLines = append(b.keyLines, l)
-		}
-	}
-	return b
+	b := testenv.SelfSigned(t, "ExoCal CLI test", notBefore, notAfter)
+	return testBundle{leaf: b.Leaf, pem: b.PEM(), keyLines: b.KeyLines}
 }
 
 // assertNoKey fails when any of the key's lines shows up in text.

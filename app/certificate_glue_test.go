@@ -2,40 +2,19 @@ package app
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"math/big"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/exocal/exocal/app/secrets"
+	"github.com/exocal/exocal/internal/testenv"
 )
 
 // certBundle is a self-signed certificate and its key as one PEM bundle.
 func certBundle(t *testing.T, notAfter time.Time) string {
-	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "exocal-glue-test"},
-		NotBefore: notAfter.Add(-48 * time.Hour), NotAfter: notAfter}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})) +
-		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}))
+	return testenv.SelfSigned(t, "exocal-glue-test", notAfter.Add(-48*time.Hour), notAfter).PEM()
 }
 
 type failingStore struct{ secrets.Store }

@@ -2,17 +2,13 @@ package check
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/exocal/exocal/app/secrets"
+	"github.com/exocal/exocal/internal/testenv"
 	"github.com/exocal/exocal/sync/auth"
 	"github.com/exocal/exocal/sync/emulator"
 )
@@ -21,27 +17,8 @@ import (
 // returns it, its PEM bundle (certificate + PKCS#8 key) and the key's
 // base64 lines (which no output may hold).
 func selfSigned(t *testing.T, notBefore, notAfter time.Time) (*x509.Certificate, string, []string) {
-	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "ExoCal check test"},
-		NotBefore: notBefore, NotAfter: notAfter}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, _ := x509.ParseCertificate(der)
-	p8, _ := x509.MarshalPKCS8PrivateKey(key)
-	keyPEM := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: p8}))
-	var lines []string
-	for _, l := range strings.Split(keyPEM, "\n") {
-		if len(l) > 16 && !strings.HasPrefix(l, "-----") {
-			lines = append(lines, l)
-		}
-	}
-	return leaf, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})) + keyPEM, lines
+	b := testenv.SelfSigned(t, "ExoCal check test", notBefore, notAfter)
+	return b.Leaf, b.PEM(), b.KeyLines
 }
 
 func TestCertificateChain(t *testing.T) {

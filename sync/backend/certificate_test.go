@@ -2,18 +2,14 @@ package backend_test
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"math/big"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/exocal/exocal/internal/testenv"
 	"github.com/exocal/exocal/sync/auth"
 	"github.com/exocal/exocal/sync/backend"
 	"github.com/exocal/exocal/sync/emulator"
@@ -21,20 +17,8 @@ import (
 )
 
 func certBundle(t *testing.T) (*x509.Certificate, string) {
-	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "ExoCal backend test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(1, 0, 0)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, _ := x509.ParseCertificate(der)
-	p8, _ := x509.MarshalPKCS8PrivateKey(key)
-	return leaf, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})) + string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: p8}))
+	b := testenv.SelfSigned(t, "ExoCal backend test", time.Now().Add(-time.Hour), time.Now().AddDate(1, 0, 0))
+	return b.Leaf, b.PEM()
 }
 
 // TestNewWithCertificate: the backend authenticates with the certificate

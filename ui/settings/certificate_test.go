@@ -2,13 +2,7 @@ package settings
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"math/big"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,6 +13,7 @@ import (
 
 	"github.com/exocal/exocal/app"
 	"github.com/exocal/exocal/app/secrets"
+	"github.com/exocal/exocal/internal/testenv"
 )
 
 // The real core tells the form about the certificate.
@@ -94,20 +89,8 @@ func TestCertificateLineRealCore(t *testing.T) {
 	for _, env := range []string{secrets.EnvTenantID, secrets.EnvClientID, secrets.EnvClientSecret, secrets.EnvClientCertificate} {
 		t.Setenv(env, "")
 	}
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
 	notAfter := time.Now().Add(90 * 24 * time.Hour).UTC().Truncate(time.Second)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(3), Subject: pkix.Name{CommonName: "exocal-settings-test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: notAfter}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, _ := x509.MarshalPKCS8PrivateKey(key)
-	bundle := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})) +
-		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}))
+	bundle := testenv.SelfSigned(t, "exocal-settings-test", time.Now().Add(-time.Hour), notAfter).PEM()
 	mem := secrets.NewMemory()
 	if err := mem.Set(context.Background(), secrets.DefaultProfile,
 		secrets.Registration{TenantID: "contoso.onmicrosoft.com", ClientID: "c", ClientCertificate: bundle}); err != nil {
