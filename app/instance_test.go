@@ -74,12 +74,7 @@ func TestAcquireTakesOverStaleSocket(t *testing.T) {
 func TestActivationsCoalesce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	sock := filepath.Join(t.TempDir(), "exocal.sock")
-	in, err := Acquire(ctx, sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Release()
+	in, sock := acquireTemp(t)
 	for i := 0; i < 3; i++ {
 		if _, err := Activate(ctx, sock); err != nil {
 			t.Fatal(err)
@@ -98,12 +93,7 @@ func TestActivationsCoalesce(t *testing.T) {
 func TestActivateHeadless(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	sock := filepath.Join(t.TempDir(), "exocal.sock")
-	in, err := Acquire(ctx, sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Release()
+	in, sock := acquireTemp(t)
 	in.SetHeadless()
 	pid, err := Activate(ctx, sock)
 	if !errors.Is(err, ErrHeadless) {
@@ -241,4 +231,17 @@ func TestRequestSyncCancel(t *testing.T) {
 	if len(left) > 0 {
 		t.Errorf("got %d socket goroutines left, want none:\n%s", len(left), strings.Join(left, "\n\n"))
 	}
+}
+
+// acquireTemp holds the instance on a socket in a fresh temporary folder
+// until the test ends.
+func acquireTemp(t *testing.T) (*Instance, string) {
+	t.Helper()
+	sock := filepath.Join(t.TempDir(), "exocal.sock")
+	in, err := Acquire(context.Background(), sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { in.Release() })
+	return in, sock
 }
