@@ -359,12 +359,18 @@ func TestRealKeyring(t *testing.T) {
 		t.Fatalf("Get: got %v, %v; want %v", got, err, want)
 	}
 
-	out, err := exec.Command(secretTool, "search", "service", KeyringService).CombinedOutput()
+	// Other packages' tests share this keyring session and may hold their
+	// own entries under the same service, so search for this profile's
+	// attributes, and never print the secret line on failure.
+	out, err := exec.Command(secretTool, "search", "--all", "service", KeyringService, "username", profile).CombinedOutput()
 	if err != nil {
-		t.Fatalf("secret-tool search: %v\n%s", err, out)
+		t.Fatalf("secret-tool search: %v\n%s", err, withoutSecrets(out))
 	}
-	if !strings.Contains(string(out), "username = "+profile) || !strings.Contains(string(out), "service = "+KeyringService) {
-		t.Errorf("secret-tool search service %s: got\n%s\nwant an entry with username = %s", KeyringService, out, profile)
+	if strings.Count(string(out), "username = "+profile) != 1 || !strings.Contains(string(out), "service = "+KeyringService) {
+		t.Errorf("secret-tool search service %s username %s: got\n%s\nwant one entry with those attributes", KeyringService, profile, withoutSecrets(out))
+	}
+	if !strings.Contains(string(out), want.ClientSecret) {
+		t.Errorf("secret-tool search: the entry does not hold the client secret just stored")
 	}
 
 	// Replacing keeps one entry.
@@ -381,6 +387,18 @@ func TestRealKeyring(t *testing.T) {
 	if _, err := k.Get(ctx, profile); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Get after Delete: got %v, want ErrNotFound", err)
 	}
+}
+
+// withoutSecrets drops secret-tool's "secret = ..." lines so a failing test
+// does not print a stored value.
+func withoutSecrets(out []byte) string {
+	var keep []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(line), "secret = ") {
+			keep = append(keep, line)
+		}
+	}
+	return strings.Join(keep, "\n")
 }
 
 // TestRealKeyringLocked locks the login collection of a private, throw-away
