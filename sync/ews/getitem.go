@@ -2,6 +2,7 @@ package ews
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 
@@ -50,11 +51,67 @@ var calendarFields = []string{
 	"calendar:EndTimeZoneId",
 }
 
+// detailFields are the properties of calendarFields that say what an
+// event is about, who takes part and how it reminds: what privacy
+// "free-busy" keeps off the machine (not fetched, not cached).
+// Sensitivity is among them: a busy block does not show it, and that an
+// item is private is itself a detail.
+var detailFields = map[string]bool{
+	"item:Subject":                    true,
+	"item:Body":                       true,
+	"item:Categories":                 true,
+	"item:Sensitivity":                true,
+	"item:ReminderIsSet":              true,
+	"item:ReminderMinutesBeforeStart": true,
+	"calendar:Location":               true,
+	"calendar:Organizer":              true,
+	"calendar:RequiredAttendees":      true,
+	"calendar:OptionalAttendees":      true,
+	"calendar:Resources":              true,
+}
+
+// freeBusyFields are calendarFields without detailFields: what a busy
+// block needs (times, all-day, free/busy status, cancellation, recurrence
+// with its deleted and modified occurrences, time zones, UID, sequence and
+// last-modified time for the file's change tracking).
+var freeBusyFields = slices.DeleteFunc(slices.Clone(calendarFields), func(f string) bool { return detailFields[f] })
+
 // endZoneFields are the properties of the follow-up GetItem for items whose
 // EndTimeZoneId differs from their StartTimeZone.
 var endZoneFields = []string{"calendar:EndTimeZone"}
 
+// Detail says how much of each calendar item GetItem fetches.
+type Detail int
+
+const (
+	// DetailFull fetches everything the calendar model holds.
+	DetailFull Detail = iota
+	// DetailFreeBusy fetches only busy blocks: no subject, body,
+	// location, categories, sensitivity, reminder, organizer, attendees
+	// or resources.
+	DetailFreeBusy
+)
+
+// String returns "full" or "free-busy".
+func (d Detail) String() string {
+	if d == DetailFreeBusy {
+		return "free-busy"
+	}
+	return "full"
+}
+
 func calendarShape() itemResponseShape { return shapeOf("Text", calendarFields) }
+
+// freeBusyShape asks for no body, so it names no BodyType (optional in
+// ItemResponseShapeType).
+func freeBusyShape() itemResponseShape { return shapeOf("", freeBusyFields) }
+
+func (d Detail) shape() itemResponseShape {
+	if d == DetailFreeBusy {
+		return freeBusyShape()
+	}
+	return calendarShape()
+}
 
 func shapeOf(bodyType string, fields []string) itemResponseShape {
 	sh := itemResponseShape{BaseShape: "IdOnly", BodyType: bodyType, AdditionalProperties: &fieldURIs{}}
@@ -87,11 +144,12 @@ func IsItemNotFound(err error) bool {
 	return ok && e.ResponseCode == "ErrorItemNotFound"
 }
 
-// GetItem fetches calendar items of mailbox by id, in batches of
-// GetItemBatch requests, up to parallel batches at once (<1 means 1). The
-// results are in the order of ids. The returned error is for a failure
-// of a whole batch; per-item failures are in ItemResult.Err.
-func (c *Client) GetItem(ctx context.Context, s *Session, mailbox string, ids []string, parallel int) ([]ItemResult, error) {
+// GetItem fetches calendar items of mailbox by id with the properties
+// detail asks for, in batches of GetItemBatch requests, up to parallel
+// batches at once (<1 means 1). The results are in the order of ids. The
+// returned error is for a failure of a whole batch; per-item failures are
+// in ItemResult.Err.
+func (c *Client) GetItem(ctx context.Context, s *Session, mailbox string, ids []string, parallel int, detail Detail) ([]ItemResult, error) {
 	s = c.sessionFor(s, mailbox)
 	results := make([]ItemResult, len(ids))
 	if parallel < 1 {
@@ -118,7 +176,7 @@ func (c *Client) GetItem(ctx context.Context, s *Session, mailbox string, ids []
 		go func(start, end int) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			err := c.getItemBatch(ctx, s, mailbox, ids[start:end], results[start:end])
+			err := c.getItemBatch(ctx, s, mailbox, ids[start:end], results[start:end], detail)
 			if err != nil {
 				mu.Lock()
 				if first == nil {
@@ -139,8 +197,8 @@ func (c *Client) GetItem(ctx context.Context, s *Session, mailbox string, ids []
 	return results, nil
 }
 
-func (c *Client) getItemBatch(ctx context.Context, s *Session, mailbox string, ids []string, out []ItemResult) error {
-	req := &getItemRequest{ItemShape: calendarShape()}
+func (c *Client) getItemBatch(ctx context.Context, s *Session, mailbox string, ids []string, out []ItemResult, detail Detail) error {
+	req := &getItemRequest{ItemShape: detail.shape()}
 	for _, id := range ids {
 		req.ItemIDs.ItemID = append(req.ItemIDs.ItemID, reqItemID{ID: id})
 	}
@@ -242,11 +300,12 @@ func (c *Client) getEndZones(ctx context.Context, s *Session, mailbox string, id
 	})
 }
 
-// FetchEvents fetches the events with the given ids completely: each
-// series with its modified occurrences (fetched as items by their ItemId,
-// with OriginalStart set). Ids that no longer exist are returned in gone.
-func (c *Client) FetchEvents(ctx context.Context, s *Session, mailbox string, ids []string, parallel int) (events []calendar.Event, gone []string, err error) {
-	res, err := c.GetItem(ctx, s, mailbox, ids, parallel)
+// FetchEvents fetches the events with the given ids, with the properties
+// detail asks for: each series with its modified occurrences (fetched as
+// items by their ItemId, with OriginalStart set). Ids that no longer
+// exist are returned in gone.
+func (c *Client) FetchEvents(ctx context.Context, s *Session, mailbox string, ids []string, parallel int, detail Detail) (events []calendar.Event, gone []string, err error) {
+	res, err := c.GetItem(ctx, s, mailbox, ids, parallel, detail)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -273,7 +332,7 @@ func (c *Client) FetchEvents(ctx context.Context, s *Session, mailbox string, id
 	if len(occIDs) == 0 {
 		return events, gone, nil
 	}
-	occ, err := c.GetItem(ctx, s, mailbox, occIDs, parallel)
+	occ, err := c.GetItem(ctx, s, mailbox, occIDs, parallel, detail)
 	if err != nil {
 		return nil, nil, err
 	}

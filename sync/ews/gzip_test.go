@@ -27,7 +27,7 @@ func TestGzipReplies(t *testing.T) {
 		zw.Close()
 	})
 	c := f.client(Config{})
-	res, err := c.GetItem(context.Background(), nil, "alfred@contoso.com", []string{"MASTER1", "ALLDAY1", "GONE1"}, 1)
+	res, err := c.GetItem(context.Background(), nil, "alfred@contoso.com", []string{"MASTER1", "ALLDAY1", "GONE1"}, 1, DetailFull)
 	if err != nil {
 		t.Fatal(err)
 	}

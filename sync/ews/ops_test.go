@@ -138,7 +138,7 @@ func TestGetItemMasterWithOccurrences(t *testing.T) {
 		replay(t, w, "handwritten/getitem-master-response.xml")
 	})
 	c := f.client(Config{})
-	events, gone, err := c.FetchEvents(context.Background(), nil, "alfred@contoso.com", []string{"MASTER1", "ALLDAY1", "GONE1"}, 2)
+	events, gone, err := c.FetchEvents(context.Background(), nil, "alfred@contoso.com", []string{"MASTER1", "ALLDAY1", "GONE1"}, 2, DetailFull)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +265,7 @@ func TestGetItemMSDocsSamples(t *testing.T) {
 			for i := range ids {
 				ids[i] = "AAMkA"
 			}
-			res, err := c.GetItem(context.Background(), nil, "a@contoso.com", ids, 1)
+			res, err := c.GetItem(context.Background(), nil, "a@contoso.com", ids, 1, DetailFull)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -281,7 +281,7 @@ func TestGetItemMSDocsSamples(t *testing.T) {
 	}
 	// 17's recurrence and 23's attendees.
 	f := newFake(t, byOp(t, map[string]string{"GetItem": "msdocs/17-getitem-recurringmaster-response.xml"}))
-	res, err := f.client(Config{}).GetItem(context.Background(), nil, "a@contoso.com", []string{"AAMkAD"}, 1)
+	res, err := f.client(Config{}).GetItem(context.Background(), nil, "a@contoso.com", []string{"AAMkAD"}, 1, DetailFull)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,7 +308,7 @@ func TestGetItemBatches(t *testing.T) {
 	for i := range ids {
 		ids[i] = "id"
 	}
-	res, err := f.client(Config{}).GetItem(context.Background(), nil, "a@contoso.com", ids, 3)
+	res, err := f.client(Config{}).GetItem(context.Background(), nil, "a@contoso.com", ids, 3, DetailFull)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -451,7 +451,10 @@ func TestRequestsValidateAgainstSchema(t *testing.T) {
 	if _, err := c.SyncFolderItems(ctx, nil, mb, "H4sIAAA==", 1); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.GetItem(ctx, nil, mb, []string{"AAMkAD"}, 1); err != nil {
+	if _, err := c.GetItem(ctx, nil, mb, []string{"AAMkAD"}, 1, DetailFull); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetItem(ctx, nil, mb, []string{"AAMkAD"}, 1, DetailFreeBusy); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := c.CalendarView(ctx, nil, mb, time.Now(), time.Now().Add(time.Hour), 0); err != nil {
@@ -471,8 +474,8 @@ func TestRequestsValidateAgainstSchema(t *testing.T) {
 	for i, r := range f.requests() {
 		bodies[strings.ToLower(r.Op)+"-"+string(rune('a'+i))] = r.Body
 	}
-	if len(bodies) != 8 {
-		t.Fatalf("got %d requests, want 8", len(bodies))
+	if len(bodies) != 9 {
+		t.Fatalf("got %d requests, want 9", len(bodies))
 	}
 	validateEWS(t, bodies)
 }

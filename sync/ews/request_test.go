@@ -15,6 +15,7 @@ func TestBuildRequestFastPath(t *testing.T) {
 		req     *getItemRequest
 	}{
 		{"calendar", "user@contoso.com", &getItemRequest{ItemShape: calendarShape()}},
+		{"free-busy", "user@contoso.com", &getItemRequest{ItemShape: freeBusyShape()}},
 		{"end zone", "user@contoso.com", &getItemRequest{ItemShape: shapeOf("", endZoneFields)}},
 		{"no mailbox", "", &getItemRequest{ItemShape: itemResponseShape{BaseShape: "IdOnly"}}},
 		{"escaping", odd, &getItemRequest{ItemShape: shapeOf(odd, []string{odd})}},

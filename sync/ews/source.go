@@ -24,9 +24,22 @@ var _ calendar.Source = (*Source)(nil)
 // NewSource returns a Source with the defaults.
 func NewSource(c *Client) *Source { return &Source{Client: c} }
 
-// SyncPage returns the changes to mailbox's calendar after state. When
-// Exchange refuses state the error wraps calendar.ErrInvalidSyncState.
+// SyncPage returns the changes to mailbox's calendar after state, fully
+// fetched (DetailFull). When Exchange refuses state the error wraps
+// calendar.ErrInvalidSyncState.
 func (s *Source) SyncPage(ctx context.Context, mailbox, state string) (calendar.Page, error) {
+	return s.syncPage(ctx, mailbox, state, DetailFull)
+}
+
+// SyncPageFreeBusy is SyncPage fetching only busy blocks (DetailFreeBusy):
+// the engine calls it when the privacy setting is "free-busy"
+// (engine.FreeBusySource), so that subjects, bodies, places and people
+// never cross the wire.
+func (s *Source) SyncPageFreeBusy(ctx context.Context, mailbox, state string) (calendar.Page, error) {
+	return s.syncPage(ctx, mailbox, state, DetailFreeBusy)
+}
+
+func (s *Source) syncPage(ctx context.Context, mailbox, state string, detail Detail) (calendar.Page, error) {
 	res, err := s.Client.SyncFolderItems(ctx, nil, mailbox, state, s.MaxChanges)
 	if err != nil {
 		return calendar.Page{}, err
@@ -57,7 +70,7 @@ func (s *Source) SyncPage(ctx context.Context, mailbox, state string) (calendar.
 		if par <= 0 {
 			par = 2
 		}
-		events, gone, err := s.Client.FetchEvents(ctx, nil, mailbox, fetch, par)
+		events, gone, err := s.Client.FetchEvents(ctx, nil, mailbox, fetch, par, detail)
 		if err != nil {
 			return calendar.Page{}, err
 		}
