@@ -8,10 +8,12 @@
 //	mailboxes/<addr>/state      -> committed sync state (opaque string)
 //	mailboxes/<addr>/last       -> last successful sync (RFC 3339)
 //	mailboxes/<addr>/rendered   -> what the ICS file was last rendered with (engine's stamp)
+//	mailboxes/<addr>/privacy    -> the privacy setting the items were fetched under
 //	mailboxes/<addr>/items/<id> -> JSON of a calendar.Event
 //	mailboxes/<addr>/count      -> number of items (decimal)
 //	mailboxes/<addr>/staging/   -> a full resync in progress:
 //	    state                   -> the resync's sync state so far
+//	    privacy                 -> the privacy setting the staged items are fetched under
 //	    items/<id>              -> items the resync has seen so far
 //	    count                   -> their number
 //
@@ -34,6 +36,14 @@
 // (Page.Done) swaps the staged items in, in the same transaction. So a
 // resync never leaves the ICS file empty or half-filled in between, and a
 // crash during a resync resumes the resync from its staged state.
+//
+// # Privacy
+//
+// The engine records with SetPrivacy under which privacy setting a
+// mailbox's items are fetched ("full", or "free-busy": no details), and
+// resyncs a mailbox whose items were fetched under another one. bbolt
+// does not overwrite the pages it frees, so the details of deleted items
+// stay in the file until Compact rewrites it.
 package store
 
 import (
@@ -46,6 +56,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -69,6 +80,7 @@ var (
 	keyLast      = []byte("last")
 	keyRendered  = []byte("rendered")
 	keyCount     = []byte("count")
+	keyPrivacy   = []byte("privacy")
 )
 
 // count returns the number of items in items, kept under parent/count (so
@@ -92,8 +104,26 @@ var ErrSchema = errors.New("store: the sync database was written by a newer exoc
 
 // Store is the sync database. It is safe for concurrent use.
 type Store struct {
-	db  *bolt.DB
-	now func() time.Time
+	// mu guards db: Compact replaces it (write lock), every other use
+	// holds the read lock.
+	mu          sync.RWMutex
+	db          *bolt.DB
+	path        string
+	lockTimeout time.Duration
+	now         func() time.Time
+}
+
+// view and update run fn in a bbolt transaction under the read lock.
+func (s *Store) view(fn func(*bolt.Tx) error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.db.View(fn)
+}
+
+func (s *Store) update(fn func(*bolt.Tx) error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.db.Update(fn)
 }
 
 // Info is a mailbox's stored sync facts.
@@ -107,6 +137,9 @@ type Info struct {
 	LastSuccess time.Time
 	// Resyncing reports that a full resync is staged and not yet complete.
 	Resyncing bool
+	// Privacy is what SetPrivacy recorded for the items State continues
+	// (the staged ones during a resync); "" if nothing was recorded.
+	Privacy string
 }
 
 // Open opens (creating when missing) the database at path, waiting at most
@@ -118,19 +151,28 @@ func Open(path string, lockTimeout time.Duration) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout, FreelistType: bolt.FreelistMapType})
+	s := &Store{path: path, lockTimeout: lockTimeout, now: time.Now}
+	db, err := s.open(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Update(s.migrate); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.db = db
+	return s, nil
+}
+
+func (s *Store) open(path string) (*bolt.DB, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: s.lockTimeout, FreelistType: bolt.FreelistMapType})
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("%w (%s); stop the other process or wait for it to finish", ErrLocked, path)
 		}
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	s := &Store{db: db, now: time.Now}
-	if err := db.Update(s.migrate); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return s, nil
+	return db, nil
 }
 
 func (s *Store) migrate(tx *bolt.Tx) error {
@@ -158,6 +200,8 @@ func (s *Store) migrate(tx *bolt.Tx) error {
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("store: close: %w", err)
 	}
@@ -165,7 +209,7 @@ func (s *Store) Close() error {
 }
 
 // Path returns the database file's path.
-func (s *Store) Path() string { return s.db.Path() }
+func (s *Store) Path() string { return s.path }
 
 func key(mailbox string) []byte { return []byte(strings.ToLower(mailbox)) }
 
@@ -178,7 +222,7 @@ func mailboxBucket(tx *bolt.Tx, mailbox string) *bolt.Bucket {
 // mailbox.
 func (s *Store) Info(mailbox string) (Info, error) {
 	var in Info
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b := mailboxBucket(tx, mailbox)
 		if b == nil {
 			return nil
@@ -194,9 +238,11 @@ func (s *Store) Info(mailbox string) (Info, error) {
 			}
 			in.LastSuccess = t
 		}
+		in.Privacy = string(b.Get(keyPrivacy))
 		if st := b.Bucket(bktStaging); st != nil {
 			in.Resyncing = true
 			in.State = string(st.Get(keyState))
+			in.Privacy = string(st.Get(keyPrivacy))
 		}
 		return nil
 	})
@@ -214,7 +260,7 @@ func (s *Store) State(mailbox string) (string, error) {
 // that follow are staged (see the package doc); the cached items stay
 // visible until the resync completes.
 func (s *Store) Reset(mailbox string) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b, err := tx.Bucket(bktMailboxes).CreateBucketIfNotExists(key(mailbox))
 		if err != nil {
 			return err
@@ -254,7 +300,7 @@ func (s *Store) ApplyPage(mailbox string, page calendar.Page) error {
 		enc[i] = b
 	}
 	now := s.now().UTC()
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		mb, err := tx.Bucket(bktMailboxes).CreateBucketIfNotExists(key(mailbox))
 		if err != nil {
 			return err
@@ -324,6 +370,11 @@ func (s *Store) ApplyPage(mailbox string, page calendar.Page) error {
 			if err := mb.Put(keyCount, staging.Get(keyCount)); err != nil {
 				return err
 			}
+			if p := staging.Get(keyPrivacy); p != nil {
+				if err := mb.Put(keyPrivacy, p); err != nil {
+					return err
+				}
+			}
 			if err := mb.DeleteBucket(bktStaging); err != nil {
 				return err
 			}
@@ -352,7 +403,7 @@ func copyBucket(to, src *bolt.Bucket, name []byte) error {
 // sorted by start, then ItemID.
 func (s *Store) Events(mailbox string) ([]calendar.Event, error) {
 	var out []calendar.Event
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b := mailboxBucket(tx, mailbox)
 		if b == nil || b.Bucket(bktItems) == nil {
 			return nil
@@ -383,7 +434,7 @@ func (s *Store) Events(mailbox string) ([]calendar.Event, error) {
 // Mailboxes returns the addresses the store holds state for, sorted.
 func (s *Store) Mailboxes() ([]string, error) {
 	var out []string
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bktMailboxes).ForEach(func(k, _ []byte) error {
 			out = append(out, string(k))
 			return nil
@@ -395,7 +446,7 @@ func (s *Store) Mailboxes() ([]string, error) {
 // Forget deletes everything stored for mailbox (when it leaves the
 // configuration).
 func (s *Store) Forget(mailbox string) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		err := tx.Bucket(bktMailboxes).DeleteBucket(key(mailbox))
 		if errors.Is(err, berrors.ErrBucketNotFound) {
 			return nil
@@ -411,7 +462,7 @@ func (s *Store) Forget(mailbox string) error {
 // Rendered returns the stamp SetRendered stored for mailbox ("" if none).
 func (s *Store) Rendered(mailbox string) (string, error) {
 	var v string
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		if b := mailboxBucket(tx, mailbox); b != nil {
 			v = string(b.Get(keyRendered))
 		}
@@ -424,7 +475,7 @@ func (s *Store) Rendered(mailbox string) (string, error) {
 // render options and the file's identity), so that a later process can skip
 // rendering an unchanged mailbox. Any ApplyPage with changes clears it.
 func (s *Store) SetRendered(mailbox, stamp string) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b, err := tx.Bucket(bktMailboxes).CreateBucketIfNotExists(key(mailbox))
 		if err != nil {
 			return err
@@ -433,6 +484,71 @@ func (s *Store) SetRendered(mailbox, stamp string) error {
 	})
 	if err != nil {
 		return fmt.Errorf("store: set rendered %s: %w", mailbox, err)
+	}
+	return nil
+}
+
+// SetPrivacy records the privacy setting under which mailbox's items are
+// fetched from now on: with the staged items during a resync (it moves to
+// the mailbox when the resync completes), else with the mailbox's items.
+// Info.Privacy returns it.
+func (s *Store) SetPrivacy(mailbox, privacy string) error {
+	err := s.update(func(tx *bolt.Tx) error {
+		b, err := tx.Bucket(bktMailboxes).CreateBucketIfNotExists(key(mailbox))
+		if err != nil {
+			return err
+		}
+		if st := b.Bucket(bktStaging); st != nil {
+			b = st
+		}
+		return b.Put(keyPrivacy, []byte(privacy))
+	})
+	if err != nil {
+		return fmt.Errorf("store: set privacy %s: %w", mailbox, err)
+	}
+	return nil
+}
+
+// Compact rewrites the database file with only what it holds now, so that
+// no freed page keeps the bytes of deleted items (bbolt reuses freed
+// pages but does not clear them). It copies into a new file beside the
+// database, then renames it over the database; other calls wait meanwhile.
+// After a failure the store goes on with the database as it was.
+func (s *Store) Compact() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tmp := s.path + ".compact"
+	if err := os.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("store: compact: %w", err)
+	}
+	dst, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: s.lockTimeout, FreelistType: bolt.FreelistMapType})
+	if err != nil {
+		return fmt.Errorf("store: compact: %w", err)
+	}
+	err = bolt.Compact(dst, s.db, 16<<20)
+	if cerr := dst.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("store: compact: %w", err)
+	}
+	if err := s.db.Close(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("store: compact: %w", err)
+	}
+	renameErr := os.Rename(tmp, s.path)
+	if renameErr != nil {
+		os.Remove(tmp)
+	}
+	db, err := s.open(s.path)
+	if err != nil {
+		// The store is unusable until the process restarts; say so.
+		return fmt.Errorf("store: compact: reopen: %w", err)
+	}
+	s.db = db
+	if renameErr != nil {
+		return fmt.Errorf("store: compact: %w", renameErr)
 	}
 	return nil
 }
