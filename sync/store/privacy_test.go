@@ -21,8 +21,10 @@ func info(t *testing.T, s *Store, mailbox string) Info {
 }
 
 // TestPrivacyFollowsTheItems: the recorded privacy is the mailbox's, or
-// during a resync the staged one, which replaces it when the resync
-// completes; a resync that does not record one keeps the mailbox's.
+// during a resync the staged one (by default the mailbox's), which
+// replaces it when the resync completes; dropping items fetched under
+// another privacy (a completed resync, or a Reset of staged items) makes
+// CompactIfNeeded compact, once.
 func TestPrivacyFollowsTheItems(t *testing.T) {
 	t.Parallel()
 	s := open(t, filepath.Join(t.TempDir(), "state.db"))
@@ -31,39 +33,49 @@ func TestPrivacyFollowsTheItems(t *testing.T) {
 	if got := info(t, s, mb).Privacy; got != "" {
 		t.Fatalf("unknown mailbox: got privacy %q, want none", got)
 	}
-	if err := s.SetPrivacy(mb, "full"); err != nil {
-		t.Fatal(err)
+	page := func(id, state string, done bool) func() error {
+		return func() error {
+			var ups []calendar.Event
+			if id != "" {
+				ups = []calendar.Event{ev(id, 9)}
+			}
+			return s.ApplyPage(mb, calendar.Page{Upserts: ups, State: state, Done: done})
+		}
 	}
-	apply(t, s, mb, calendar.Page{Upserts: []calendar.Event{ev("a", 9)}, State: "s1", Done: true})
-	if got := info(t, s, mb).Privacy; got != "full" {
-		t.Fatalf("after the first sync: got privacy %q, want full", got)
-	}
+	setPrivacy := func(p string) func() error { return func() error { return s.SetPrivacy(mb, p) } }
+	reset := func() error { return s.Reset(mb) }
 	steps := []struct {
 		name    string
-		do      func() error
+		do      []func() error
 		want    string
 		staging bool
+		compact bool
 	}{
-		{"reset", func() error { return s.Reset(mb) }, "", true},
-		{"set during the resync", func() error { return s.SetPrivacy(mb, "free-busy") }, "free-busy", true},
-		{"a resync page", func() error {
-			return s.ApplyPage(mb, calendar.Page{Upserts: []calendar.Event{ev("b", 9)}, State: "r1"})
-		}, "free-busy", true},
-		{"the resync's last page", func() error { return s.ApplyPage(mb, calendar.Page{State: "r2", Done: true}) }, "free-busy", false},
-		{"a resync without SetPrivacy", func() error {
-			if err := s.Reset(mb); err != nil {
-				return err
-			}
-			return s.ApplyPage(mb, calendar.Page{Upserts: []calendar.Event{ev("c", 9)}, State: "r3", Done: true})
-		}, "free-busy", false},
+		{"a first sync", []func() error{setPrivacy("full"), page("a", "s1", false), page("", "s2", true)}, "full", false, false},
+		{"reset", []func() error{reset}, "full", true, false},
+		{"set during the resync", []func() error{setPrivacy("free-busy")}, "free-busy", true, false},
+		{"a resync page", []func() error{page("b", "r1", false)}, "free-busy", true, false},
+		{"the resync's last page", []func() error{page("", "r2", true)}, "free-busy", false, true},
+		{"a resync without SetPrivacy", []func() error{reset, page("c", "r3", true)}, "free-busy", false, false},
+		{"a reset of staged full items", []func() error{reset, setPrivacy("full"), page("d", "r4", false), reset}, "free-busy", true, true},
+		{"a reset of staged items of the same privacy", []func() error{page("e", "r5", false), reset}, "free-busy", true, false},
 	}
 	for _, st := range steps {
-		if err := st.do(); err != nil {
-			t.Fatalf("%s: %v", st.name, err)
+		for i, do := range st.do {
+			if err := do(); err != nil {
+				t.Fatalf("%s, call %d: %v", st.name, i, err)
+			}
 		}
 		in := info(t, s, mb)
 		if in.Privacy != st.want || in.Resyncing != st.staging {
 			t.Errorf("after %s: got privacy %q resyncing %v, want %q %v", st.name, in.Privacy, in.Resyncing, st.want, st.staging)
+		}
+		did, err := s.CompactIfNeeded()
+		if err != nil || did != st.compact {
+			t.Errorf("after %s: got CompactIfNeeded %v, %v, want %v", st.name, did, err, st.compact)
+		}
+		if did, _ := s.CompactIfNeeded(); did {
+			t.Errorf("after %s: got a second compaction, want one", st.name)
 		}
 	}
 	if got := ids(t, s, mb); strings.Join(got, ",") != "c" {

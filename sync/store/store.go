@@ -5,6 +5,7 @@
 // # Layout
 //
 //	meta/schema                 -> schema version (decimal)
+//	meta/compact                -> present: items fetched under another privacy were dropped (see Compact)
 //	mailboxes/<addr>/state      -> committed sync state (opaque string)
 //	mailboxes/<addr>/last       -> last successful sync (RFC 3339)
 //	mailboxes/<addr>/rendered   -> what the ICS file was last rendered with (engine's stamp)
@@ -13,7 +14,7 @@
 //	mailboxes/<addr>/count      -> number of items (decimal)
 //	mailboxes/<addr>/staging/   -> a full resync in progress:
 //	    state                   -> the resync's sync state so far
-//	    privacy                 -> the privacy setting the staged items are fetched under
+//	    privacy                 -> the privacy setting the staged items are fetched under (absent: the mailbox's)
 //	    items/<id>              -> items the resync has seen so far
 //	    count                   -> their number
 //
@@ -42,8 +43,10 @@
 // The engine records with SetPrivacy under which privacy setting a
 // mailbox's items are fetched ("full", or "free-busy": no details), and
 // resyncs a mailbox whose items were fetched under another one. bbolt
-// does not overwrite the pages it frees, so the details of deleted items
-// stay in the file until Compact rewrites it.
+// does not overwrite the pages it frees, so the details of dropped items
+// would stay in the file: a completed resync that replaces items fetched
+// under another privacy setting (or a Reset that drops such staged items)
+// marks the database, and CompactIfNeeded then rewrites it.
 package store
 
 import (
@@ -81,7 +84,21 @@ var (
 	keyRendered  = []byte("rendered")
 	keyCount     = []byte("count")
 	keyPrivacy   = []byte("privacy")
+	keyCompact   = []byte("compact")
 )
+
+// markCompact records that items fetched under another privacy setting
+// were dropped (CompactIfNeeded).
+func markCompact(tx *bolt.Tx) error { return tx.Bucket(bktMeta).Put(keyCompact, []byte("1")) }
+
+// stagedPrivacy is the privacy the staged items are fetched under: the
+// staging's own, else the mailbox's.
+func stagedPrivacy(mb, staging *bolt.Bucket) []byte {
+	if p := staging.Get(keyPrivacy); p != nil {
+		return p
+	}
+	return mb.Get(keyPrivacy)
+}
 
 // count returns the number of items in items, kept under parent/count (so
 // that Info does not walk, and page in, the whole bucket).
@@ -138,7 +155,8 @@ type Info struct {
 	// Resyncing reports that a full resync is staged and not yet complete.
 	Resyncing bool
 	// Privacy is what SetPrivacy recorded for the items State continues
-	// (the staged ones during a resync); "" if nothing was recorded.
+	// (during a resync the staged ones', by default the mailbox's); "" if
+	// nothing was recorded.
 	Privacy string
 }
 
@@ -242,7 +260,7 @@ func (s *Store) Info(mailbox string) (Info, error) {
 		if st := b.Bucket(bktStaging); st != nil {
 			in.Resyncing = true
 			in.State = string(st.Get(keyState))
-			in.Privacy = string(st.Get(keyPrivacy))
+			in.Privacy = string(stagedPrivacy(b, st))
 		}
 		return nil
 	})
@@ -265,7 +283,12 @@ func (s *Store) Reset(mailbox string) error {
 		if err != nil {
 			return err
 		}
-		if b.Bucket(bktStaging) != nil {
+		if old := b.Bucket(bktStaging); old != nil {
+			if !bytes.Equal(stagedPrivacy(b, old), b.Get(keyPrivacy)) {
+				if err := markCompact(tx); err != nil {
+					return err
+				}
+			}
 			if err := b.DeleteBucket(bktStaging); err != nil {
 				return err
 			}
@@ -358,6 +381,11 @@ func (s *Store) ApplyPage(mailbox string, page calendar.Page) error {
 		}
 		if staging != nil {
 			// Swap the staged items in.
+			if p := staging.Get(keyPrivacy); p != nil && !bytes.Equal(p, mb.Get(keyPrivacy)) {
+				if err := markCompact(tx); err != nil {
+					return err
+				}
+			}
 			if err := mb.DeleteBucket(bktItems); err != nil {
 				return err
 			}
@@ -507,6 +535,29 @@ func (s *Store) SetPrivacy(mailbox, privacy string) error {
 		return fmt.Errorf("store: set privacy %s: %w", mailbox, err)
 	}
 	return nil
+}
+
+// CompactIfNeeded compacts the database (see Compact) when a resync has
+// dropped items fetched under another privacy setting since the last
+// compaction, and reports whether it did. The engine calls it when no such
+// resync is in flight, so that many mailboxes switching at once cost one
+// rewrite.
+func (s *Store) CompactIfNeeded() (bool, error) {
+	var need bool
+	if err := s.view(func(tx *bolt.Tx) error {
+		need = tx.Bucket(bktMeta).Get(keyCompact) != nil
+		return nil
+	}); err != nil || !need {
+		return false, err
+	}
+	if err := s.Compact(); err != nil {
+		return false, err
+	}
+	err := s.update(func(tx *bolt.Tx) error { return tx.Bucket(bktMeta).Delete(keyCompact) })
+	if err != nil {
+		return true, fmt.Errorf("store: compact: %w", err)
+	}
+	return true, nil
 }
 
 // Compact rewrites the database file with only what it holds now, so that
