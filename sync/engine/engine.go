@@ -11,6 +11,13 @@
 // resync completes). It then renders the cached events that touch the
 // sync window through a Sink, which rewrites the file only when it changed.
 //
+// Privacy "free-busy" keeps details off the machine: the engine asks the
+// Source for busy blocks only (FreeBusySource) and caches nothing else.
+// The store records the setting a mailbox's items were fetched under; a
+// mailbox whose cache was filled under another setting is resynced in
+// full, and once items with details are dropped the store is compacted so
+// that their bytes leave the file.
+//
 // A calendar.Watcher (streaming notifications) tells which mailbox changed;
 // the engine syncs just that one, debounced. Polling stays as the safety
 // net (stretched to StreamingPollInterval), and as the fallback at
@@ -78,7 +85,9 @@ type Config struct {
 	PollInterval, StreamingPollInterval time.Duration
 	// Concurrency bounds the mailboxes synced at once (0: DefaultConcurrency).
 	Concurrency int
-	// Privacy is passed to the Sink ("full" or "free-busy").
+	// Privacy is passed to the Sink ("full" or "free-busy"); "free-busy"
+	// also keeps details out of the fetch and the cache (see the package
+	// doc).
 	Privacy string
 	// Debounce delays a sync after a change notification, so a burst of
 	// notifications costs one sync (0: DefaultDebounce).
@@ -211,9 +220,10 @@ type Result struct {
 	Items, Exported int
 	// Pages is the number of SyncPage calls; Changes the upserts and
 	// deletes they carried; Resynced reports a full resync after the server
-	// refused the sync state.
-	Pages, Changes int
-	Resynced       bool
+	// refused the sync state, Refetched one because the cache was filled
+	// under another privacy setting.
+	Pages, Changes      int
+	Resynced, Refetched bool
 	// Written reports that the Sink rewrote the file.
 	Written bool
 	Err     error
@@ -223,12 +233,28 @@ type Result struct {
 type syncer struct {
 	deps Deps
 	log  *slog.Logger
+
+	mu         sync.Mutex
+	refetching int        // syncs in flight refetching for a privacy change
+	compactMu  sync.Mutex // one compact check at a time
 }
 
 // syncMailbox syncs mb to the newest change and renders it unless
 // nothing changed and render is false.
 func (s *syncer) syncMailbox(ctx context.Context, mb string, cfg Config, render bool) Result {
 	r := Result{Mailbox: mb, Exported: -1}
+	defer s.compact()
+	privacy := privacyOf(cfg.Privacy)
+	refetch, err := s.checkPrivacy(mb, privacy)
+	if err != nil {
+		r.Err = err
+		return r
+	}
+	if refetch {
+		r.Refetched = true
+		s.beginRefetch()
+		defer s.endRefetch()
+	}
 	state, err := s.deps.Store.State(mb)
 	if err != nil {
 		r.Err = err
@@ -245,11 +271,15 @@ func (s *syncer) syncMailbox(ctx context.Context, mb string, cfg Config, render 
 			r.Err = fmt.Errorf("engine: %s: the server sent %d pages without reaching the newest change", mb, r.Pages)
 			return r
 		}
-		page, err := s.deps.Source.SyncPage(ctx, mb, state)
+		page, err := s.syncPage(ctx, mb, state, privacy)
 		r.Pages++
 		if errors.Is(err, calendar.ErrInvalidSyncState) && !r.Resynced {
 			s.log.Info("sync state refused; resyncing", "mailbox", mb)
 			if err := s.deps.Store.Reset(mb); err != nil {
+				r.Err = err
+				return r
+			}
+			if err := s.deps.Store.SetPrivacy(mb, privacy); err != nil {
 				r.Err = err
 				return r
 			}
@@ -263,6 +293,11 @@ func (s *syncer) syncMailbox(ctx context.Context, mb string, cfg Config, render 
 		if !page.Done && page.State == state && len(page.Upserts)+len(page.Deletes) == 0 {
 			r.Err = fmt.Errorf("engine: sync %s: the server made no progress (state unchanged, not done)", mb)
 			return r
+		}
+		if privacy == PrivacyFreeBusy {
+			for i := range page.Upserts {
+				page.Upserts[i] = busyOnly(page.Upserts[i])
+			}
 		}
 		if err := s.deps.Store.ApplyPage(mb, page); err != nil {
 			r.Err = err
@@ -285,7 +320,7 @@ func (s *syncer) syncMailbox(ctx context.Context, mb string, cfg Config, render 
 	now := time.Now()
 	start, end := cfg.Window(now)
 	opts := RenderOptions{Dir: cfg.ExportDir, Privacy: cfg.Privacy, Start: start, End: end}
-	unchanged := r.Changes == 0 && !r.Resynced
+	unchanged := r.Changes == 0 && !r.Resynced && !r.Refetched
 	if unchanged && !render {
 		in, err := s.deps.Store.Info(mb)
 		r.Items, r.Err = in.Items, err
