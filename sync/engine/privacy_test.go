@@ -31,8 +31,8 @@ func TestBusyOnlyFields(t *testing.T) {
 			Start: start, End: start.Add(time.Hour), AllDay: true,
 			TimeZone: &calendar.TimeZone{ID: "W. Europe Standard Time"}, EndTimeZone: &calendar.TimeZone{ID: "UTC"},
 			Recurrence: &calendar.Recurrence{}, DeletedOccurrences: []time.Time{start}, OriginalStart: start,
-			Organizer: &calendar.Person{Name: "Ann", Email: "ann@contoso.com"},
-			Attendees: []calendar.Attendee{{Person: calendar.Person{Name: "Bob"}}},
+			Organizer:  &calendar.Person{Name: "Ann", Email: "ann@contoso.com"},
+			Attendees:  []calendar.Attendee{{Person: calendar.Person{Name: "Bob"}}},
 			Categories: []string{"Red"}, FreeBusy: calendar.Tentative, Sensitivity: calendar.Private,
 			Reminder: &reminder, Cancelled: true, LastModified: start, Sequence: 3,
 		}
