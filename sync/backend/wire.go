@@ -16,6 +16,10 @@ import (
 // others at poll_interval) through this interface.
 var _ engine.HealthWatcher = (*ews.Watcher)(nil)
 
+// Under privacy "free-busy" the engine fetches busy blocks only through
+// this interface: no subject, body, location or people crosses the wire.
+var _ engine.FreeBusySource = (*ews.Source)(nil)
+
 // autodiscoverURL asks autodiscover for the EWS URL.
 func autodiscoverURL(ctx context.Context, hc *http.Client, s Settings, cloud auth.Cloud, log *slog.Logger) (string, string, error) {
 	res, err := autodiscover.Discover(ctx, autodiscover.Request{
