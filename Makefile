@@ -12,7 +12,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 BIN     := $(CURDIR)/bin/exocal
 
-.PHONY: all build demo test test-reset test-unit test-race test-integration bench deps-build deps-test fmt vet clean
+.PHONY: all build install uninstall demo test test-reset test-unit test-race test-integration bench deps-build deps-test fmt vet clean
 
 all: build
 
@@ -24,6 +24,18 @@ deps-test:
 
 build: deps-build
 	go build $(GOTAGS) -ldflags "$(LDFLAGS)" -o $(BIN) .
+
+## install: the binary into $(PREFIX)/bin and ExoCal into the application
+## menu (per user; no root needed). `exocal desktop autostart on` or the
+## settings window's "Start at login" adds the login entry.
+PREFIX ?= $(HOME)/.local
+install: build
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/exocal
+	$(DESTDIR)$(PREFIX)/bin/exocal desktop install
+
+uninstall:
+	-$(DESTDIR)$(PREFIX)/bin/exocal desktop uninstall
+	rm -f $(DESTDIR)$(PREFIX)/bin/exocal
 
 ## demo: the tray app against the in-process emulated Exchange Online tenant.
 demo: build

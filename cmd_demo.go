@@ -75,6 +75,8 @@ func runDemoApp(ctx context.Context, dir string, log *slog.Logger) int {
 	}
 	// A private single-instance socket: a running ExoCal is not disturbed.
 	opts.SocketPath = filepath.Join(dir, "exocal.sock")
+	// The demo runs in throw-away folders: no login entry.
+	opts.Desktop = nil
 	// The status window opens at start: the demo is there to be seen.
 	return runApp(ctx, "exocal demo", opts, ui.Options{ShowStatus: true}, log)
 }

@@ -13,7 +13,7 @@ run_pkgs=(dbus gnome-keyring libsecret-1-0)
 # test_pkgs: the real parts the tests use instead of mocks.
 test_pkgs=(xvfb dbus libglib2.0-bin gnome-keyring libsecret-tools imagemagick
   libxml2-utils python3 python3-exchangelib python3-icalendar python3-recurring-ical-events python3-dateutil
-  python3-dbus python3-gi nodejs npm)
+  python3-dbus python3-gi desktop-file-utils nodejs npm)
 
 case "${1:-}" in
 build) want=("${build_pkgs[@]}" "${run_pkgs[@]}") ;;

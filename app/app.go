@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/exocal/exocal/app/config"
+	"github.com/exocal/exocal/app/desktop"
 	"github.com/exocal/exocal/app/secrets"
 )
 
@@ -46,16 +47,25 @@ type Options struct {
 	KeyringRetry time.Duration
 	// Now is the clock for Status.At (time.Now when nil).
 	Now func() time.Time
+	// Desktop is where the login entry lives, for the settings window's
+	// "Start at login" (see desktop_glue.go); nil hides that choice (the
+	// demo, tests).
+	Desktop *desktop.Paths
 }
 
 // DefaultOptions returns the production options: config.Path(), the OS
-// keyring under the EXOCAL_* environment overrides.
+// keyring under the EXOCAL_* environment overrides, the XDG folders of the
+// login entry.
 func DefaultOptions(logger *slog.Logger) (Options, error) {
 	p, err := config.Path()
 	if err != nil {
 		return Options{}, err
 	}
-	return Options{ConfigPath: p, Secrets: secrets.Default(), Logger: logger}, nil
+	opts := Options{ConfigPath: p, Secrets: secrets.Default(), Logger: logger}
+	if dp, err := desktop.DefaultPaths(); err == nil {
+		opts.Desktop = &dp
+	}
+	return opts, nil
 }
 
 // App is the core the UI and the headless commands drive.

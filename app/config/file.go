@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/exocal/exocal/internal/atomicfile"
 )
 
 // Path returns where the settings live: os.UserConfigDir()/exocal/config.json,
@@ -76,7 +78,8 @@ func Load(path string) (Settings, error) {
 }
 
 // Save writes s to path atomically: a temporary file in the same folder,
-// fsynced, mode 0600, renamed over the old file; the folder is created 0700.
+// fsynced, mode 0600, renamed over the old file (internal/atomicfile); the
+// folder is created 0700.
 func Save(path string, s Settings) error {
 	s.Version = Version
 	if s.Mailboxes == nil {
@@ -91,37 +94,8 @@ func Save(path string, s Settings) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("config: create %s: %w", dir, err)
 	}
-	f, err := os.CreateTemp(dir, ".config-*.tmp")
-	if err != nil {
+	if err := atomicfile.WriteBytes(path, 0o600, b); err != nil {
 		return fmt.Errorf("config: save %s: %w", path, err)
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err := f.Chmod(0o600); err != nil {
-		return fmt.Errorf("config: save %s: %w", path, err)
-	}
-	if _, err := f.Write(b); err != nil {
-		return fmt.Errorf("config: save %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("config: save %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("config: save %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("config: save %s: %w", path, err)
-	}
-	ok = true
-	if d, err := os.Open(dir); err == nil {
-		d.Sync() // best effort: make the rename durable
-		d.Close()
 	}
 	return nil
 }

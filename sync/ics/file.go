@@ -3,11 +3,11 @@ package ics
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/exocal/exocal/internal/atomicfile"
 	"github.com/exocal/exocal/sync/calendar"
 )
 
@@ -51,44 +51,8 @@ func WriteFile(dir, mailbox string, events []calendar.Event, opts Options) (chan
 		}
 		return false, nil
 	}
-	if err := writeAtomic(dir, path, out); err != nil {
-		return false, err
+	if err := atomicfile.Write(path, 0o600, out); err != nil {
+		return false, fmt.Errorf("ics: %w", err)
 	}
 	return true, nil
-}
-
-func writeAtomic(dir, path string, data io.WriterTo) (err error) {
-	f, err := os.CreateTemp(dir, ".exocal-*.ics.tmp")
-	if err != nil {
-		return fmt.Errorf("ics: create temporary file: %w", err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-			_ = os.Remove(tmp)
-		}
-	}()
-	if err = f.Chmod(0o600); err != nil {
-		return fmt.Errorf("ics: chmod temporary file: %w", err)
-	}
-	if _, err = data.WriteTo(f); err != nil {
-		return fmt.Errorf("ics: write %s: %w", tmp, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("ics: sync %s: %w", tmp, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("ics: close %s: %w", tmp, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("ics: rename to %s: %w", path, err)
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		// Syncing a directory is not possible everywhere (Windows); the
-		// rename has happened either way.
-		_ = d.Sync()
-		_ = d.Close()
-	}
-	return nil
 }

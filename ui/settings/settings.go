@@ -119,6 +119,9 @@ type Form struct {
 	pastDays         *widget.Entry
 	futureDays       *widget.Entry
 	privacy          *widget.RadioGroup
+	autostart        *widget.Check // nil when the store cannot start ExoCal at login
+	autostarter      Autostarter
+	autostartWas     bool // the login entry's state at Load
 
 	errs     map[string]*widget.Label // per JSON key, under its field
 	general  *widget.Label            // errors that belong to no field shown
@@ -165,6 +168,7 @@ func NewForm(store Store, parent fyne.Window, done func()) *Form {
 	f.pastDays = entry("30")
 	f.futureDays = entry("365")
 	f.privacy = radio(privacies)
+	f.autostarter, f.autostart = newAutostart(store)
 
 	f.general = errLabel()
 	f.note = widget.NewLabel("")
@@ -211,6 +215,9 @@ func NewForm(store Store, parent fyne.Window, done func()) *Form {
 		container.NewBorder(nil, nil, nil, widget.NewLabel("days ahead"), f.futureDays),
 	), "window_past_days", "window_future_days")
 	row("Privacy", f.privacy, "privacy")
+	if f.autostart != nil {
+		row("Start at login", f.autostart)
+	}
 
 	f.form = container.New(layout.NewFormLayout(), rows...)
 	body := fyne.CanvasObject(f.form)
@@ -289,6 +296,7 @@ func (f *Form) Load() {
 	f.secret.SetText("")
 	f.secretExpires.SetText(s.SecretExpires)
 	f.loadCertificate()
+	f.loadAutostart()
 	if f.diag != nil {
 		f.diag.reset()
 	}
@@ -335,6 +343,12 @@ func (f *Form) Submit() bool {
 	}
 	f.secret.SetText("")
 	f.guidSecret = ""
+	if err := f.applyAutostart(); err != nil {
+		// The settings are saved; the window stays open to say so.
+		f.showGeneral("Settings saved, but starting at login could not be changed: " + sentence(err))
+		return false
+	}
+	f.autostartWas = f.autostart != nil && f.autostart.Checked
 	if f.diag != nil {
 		f.diag.stop()
 	}
