@@ -24,6 +24,8 @@ import (
 
 // Benchmark shape (docs/PERFORMANCE.md): 200 mailboxes × 500 items at 25 ms
 // added latency; EXOCAL_BENCH_MAILBOXES / _EVENTS / _LATENCY override it.
+// EXOCAL_BENCH_PRIVACY=free-busy runs BenchmarkFullSync under privacy
+// free-busy (GetItem asks for busy blocks only) instead of full.
 func benchShape() (mailboxes, events int, latency time.Duration) {
 	mailboxes, events, latency = 200, 500, 25*time.Millisecond
 	if v, err := strconv.Atoi(os.Getenv("EXOCAL_BENCH_MAILBOXES")); err == nil && v > 0 {
@@ -36,6 +38,13 @@ func benchShape() (mailboxes, events int, latency time.Duration) {
 		latency = v
 	}
 	return
+}
+
+func benchPrivacy() string {
+	if p := os.Getenv("EXOCAL_BENCH_PRIVACY"); p != "" {
+		return p
+	}
+	return "full"
 }
 
 // getItemParallel is ews.Source's default number of GetItem batches in
@@ -72,7 +81,8 @@ func BenchmarkFullSync(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		cfg := engine.Config{Mailboxes: tn.Mailboxes(), ExportDir: filepath.Join(dir, "ics"), WindowPastDays: 30, WindowFutureDays: 365}
+		cfg := engine.Config{Mailboxes: tn.Mailboxes(), ExportDir: filepath.Join(dir, "ics"), WindowPastDays: 30, WindowFutureDays: 365,
+			Privacy: benchPrivacy()}
 		deps := engine.Deps{Source: bk.Source, Watcher: bk.Watcher, Store: st, Sink: backend.ICSSink{}}
 		setup := c.snapshot()
 		b.StartTimer()
@@ -102,6 +112,9 @@ func BenchmarkFullSync(b *testing.B) {
 		b.ReportMetric(float64(c.sent.Load())/1e6, "MB-sent")
 		b.ReportMetric(bound.Seconds(), "bound-s")
 		b.ReportMetric(elapsed.Seconds()/bound.Seconds(), "ratio")
+		if fi, err := os.Stat(st.Path()); err == nil {
+			b.ReportMetric(float64(fi.Size())/1e6, "MB-state-db")
+		}
 
 		// No-change cycle, polling: one SyncOnce more.
 		before := c.snapshot()
