@@ -317,7 +317,7 @@ func (l *loop) finish(r result) {
 		}
 		b.st.LastSuccess = now
 		l.setState(b, MailboxIdle)
-		log.Debug("synced", "mailbox", r.Mailbox, "pages", r.Pages, "changes", r.Changes, "items", r.Items, "written", r.Written, "resynced", r.Resynced)
+		log.Debug("synced", "mailbox", r.Mailbox, "pages", r.Pages, "changes", r.Changes, "items", r.Items, "written", r.Written, "resynced", r.Resynced, "refetched", r.Refetched)
 	}
 	// Asked again while running (a change notification): run once more,
 	// unless it failed (its retry timer covers it).
