@@ -591,6 +591,11 @@ func (s *Store) Compact() error {
 	renameErr := os.Rename(tmp, s.path)
 	if renameErr != nil {
 		os.Remove(tmp)
+	} else if d, err := os.Open(filepath.Dir(s.path)); err == nil {
+		// Make the rename durable where directories can be synced (not
+		// on Windows; the error is of no consequence there).
+		d.Sync()
+		d.Close()
 	}
 	db, err := s.open(s.path)
 	if err != nil {
