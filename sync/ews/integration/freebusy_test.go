@@ -1,7 +1,10 @@
 package integration
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"net/http"
 	"reflect"
 	"testing"
 
@@ -69,5 +72,24 @@ func TestFreeBusyAgainstEmulator(t *testing.T) {
 	if details == 0 || series == 0 || exceptions == 0 {
 		t.Errorf("got %d items with details, %d series, %d exceptions; want each > 0", details, series, exceptions)
 	}
+	// The emulator's reply to a free-busy GetItem is schema-valid too.
+	e.rec.mu.Lock()
+	req := e.rec.byOp["GetItem"][0]
+	e.rec.mu.Unlock()
+	resp, err := e.httpClient().Post(e.srv.EWSURL(), "text/xml; charset=utf-8", bytes.NewReader(req))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK || !bytes.Contains(reply, []byte("CalendarItem")) {
+		t.Fatalf("replayed free-busy GetItem: got status %d, %v, %.300s; want 200 with calendar items", resp.StatusCode, err, reply)
+	}
+	if bytes.Contains(reply, []byte("<t:Subject>")) || bytes.Contains(reply, []byte("<t:Body")) {
+		t.Errorf("the free-busy GetItem reply holds a subject or body: %.500s", reply)
+	}
+	e.rec.mu.Lock()
+	e.rec.byOp["GetItemResponse"] = [][]byte{reply}
+	e.rec.mu.Unlock()
 	validateAll(t, e.rec)
 }
