@@ -73,7 +73,8 @@ func (e *Engine) setPaused(p bool) {
 
 // Reload replaces the configuration: mailboxes added are synced, removed
 // ones forgotten (their state; their ICS files stay), and a change of the
-// export dir, window or privacy re-renders every mailbox. A new Source,
+// export dir, window or privacy re-renders every mailbox (a privacy change
+// also refetches every mailbox: see the package doc). A new Source,
 // Watcher or credentials need a new Engine.
 func (e *Engine) Reload(cfg Config) {
 	cfg = cfg.withDefaults()
