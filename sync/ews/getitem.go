@@ -92,14 +92,6 @@ const (
 	DetailFreeBusy
 )
 
-// String returns "full" or "free-busy".
-func (d Detail) String() string {
-	if d == DetailFreeBusy {
-		return "free-busy"
-	}
-	return "full"
-}
-
 func calendarShape() itemResponseShape { return shapeOf("Text", calendarFields) }
 
 // freeBusyShape asks for no body, so it names no BodyType (optional in
