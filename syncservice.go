@@ -286,7 +286,7 @@ func toAppStatus(es engine.Status, words func(err error, mailbox string) string)
 		st.StreamErr = words(es.StreamErr, "")
 	}
 	for _, m := range es.Mailboxes {
-		ms := app.MailboxStatus{Address: m.Address, LastSync: m.LastSuccess, Items: m.Exported, Streaming: m.Streaming}
+		ms := app.MailboxStatus{Address: m.Address, LastSync: m.LastSuccess, Attempted: m.Attempted, Items: m.Exported, Streaming: m.Streaming}
 		switch m.State {
 		case engine.MailboxIdle:
 			ms.State = app.StateIdle

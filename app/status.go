@@ -38,7 +38,11 @@ type MailboxStatus struct {
 	State    State
 	Err      string // one sentence for people; empty when fine
 	LastSync time.Time
-	Items    int
+	// Attempted is when the last finished sync of this mailbox, successful
+	// or not, started (zero before the first); WaitForSync compares it
+	// with the time of its request.
+	Attempted time.Time
+	Items     int
 	// Streaming reports a live change stream for this mailbox; without
 	// one it is polled every Status.PollInterval.
 	Streaming bool

@@ -23,11 +23,8 @@ func (a *App) ServeSyncRequests() {
 // It refuses, with one sentence and its fix, while paused, not set up or
 // without an engine.
 //
-// The engine does not say when a requested sync is over, so this watches
-// the published Status: finished means a snapshot taken after the request
-// that is no longer syncing, after one that was (or, should the coalesced
-// subscription have skipped that, with every mailbox synced since the
-// request or failed).
+// Finished means what WaitForSync says: every mailbox has finished a sync
+// that started after the request.
 func (a *App) SyncAndWait(ctx context.Context) (SyncReport, error) {
 	a.mu.Lock()
 	eng, paused, regErr := a.opts.Engine, a.paused, a.reg.err
@@ -63,12 +60,14 @@ func (a *App) SyncAndWait(ctx context.Context) (SyncReport, error) {
 }
 
 // WaitForSync calls kick (a "sync now") and reads statuses with next
-// until the sync it started has finished, as SyncAndWait describes;
-// since is the clock reading just before kick, on the clock of
-// Status.At. Pause, or losing the setup, ends the wait with an error.
+// until the sync it started has finished: every mailbox has finished a
+// sync, successful or not, that started at or after since
+// (MailboxStatus.Attempted; the engine runs a mailbox whose sync was under
+// way at the request once more). since is the clock reading just before
+// kick, on the engine's clock. Pause, or losing the setup, ends the wait
+// with an error; an error state with no mailbox to wait for is the answer.
 func WaitForSync(ctx context.Context, since time.Time, kick func(), next func(context.Context) (Status, error)) (Status, error) {
 	kick()
-	sawSyncing := false
 	for {
 		st, err := next(ctx)
 		if err != nil {
@@ -78,29 +77,29 @@ func WaitForSync(ctx context.Context, since time.Time, kick func(), next func(co
 			continue // from before the request
 		}
 		switch st.State {
-		case StateSyncing:
-			sawSyncing = true
-			continue
 		case StatePaused:
 			return Status{}, errors.New("app: ExoCal was paused before the sync finished; choose Resume in its tray menu, then try again")
 		case StateNotConfigured:
 			return Status{}, cannotSync(st)
+		case StateError:
+			if len(st.Mailboxes) == 0 {
+				return st, nil // the backend cannot be built: nothing syncs
+			}
 		}
-		// An error state is a verdict: every mailbox failed.
-		if sawSyncing || st.State == StateError || allSettledSince(st, since) {
+		if allAttemptedSince(st, since) {
 			return st, nil
 		}
 	}
 }
 
-// allSettledSince reports that every mailbox synced at or after since,
-// or is failing.
-func allSettledSince(st Status, since time.Time) bool {
+// allAttemptedSince reports that every mailbox finished a sync that
+// started at or after since.
+func allAttemptedSince(st Status, since time.Time) bool {
 	if len(st.Mailboxes) == 0 {
 		return false
 	}
 	for _, m := range st.Mailboxes {
-		if m.State != StateError && m.LastSync.Before(since) {
+		if m.Attempted.Before(since) {
 			return false
 		}
 	}

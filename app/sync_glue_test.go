@@ -31,6 +31,7 @@ func (e *publishingEngine) SyncNow() {
 	n := e.syncs
 	e.mu.Unlock()
 	go func() { // asynchronously, like the engine's loop
+		started := time.Now()
 		mbs := e.core.Settings().EffectiveMailboxes()
 		st := Status{State: StateSyncing, Total: len(mbs)}
 		for _, m := range mbs {
@@ -40,9 +41,9 @@ func (e *publishingEngine) SyncNow() {
 		now := time.Now()
 		done := Status{State: StateIdle, LastSync: now}
 		for _, m := range mbs {
-			ms := MailboxStatus{Address: m, State: StateIdle, LastSync: now, Items: 10 * n}
+			ms := MailboxStatus{Address: m, State: StateIdle, LastSync: now, Attempted: started, Items: 10 * n}
 			if w, ok := e.fail[m]; ok {
-				ms = MailboxStatus{Address: m, State: StateError, Err: w}
+				ms = MailboxStatus{Address: m, State: StateError, Attempted: started, Err: w}
 				done.State = StateWarning
 			}
 			done.Mailboxes = append(done.Mailboxes, ms)
@@ -170,25 +171,30 @@ func TestWaitForSync(t *testing.T) {
 	t.Parallel()
 	since := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 	before, after := since.Add(-time.Minute), since.Add(time.Second)
-	idle := func(at, last time.Time) Status {
-		return Status{State: StateIdle, At: at, Mailboxes: []MailboxStatus{{Address: "a@x", State: StateIdle, LastSync: last, Items: 1}}}
+	// st is a snapshot taken at at, of two mailboxes whose last finished
+	// syncs started at a and b (zero: none yet).
+	st := func(state State, at, a, b time.Time) Status {
+		return Status{State: state, At: at, Mailboxes: []MailboxStatus{
+			{Address: "a@x", State: StateIdle, Attempted: a, Items: 1},
+			{Address: "b@x", State: StateIdle, Attempted: b, Items: 1},
+		}}
 	}
-	failing := Status{State: StateError, At: after, Mailboxes: []MailboxStatus{{Address: "a@x", State: StateError, LastSync: before, Err: "no"}}}
-	syncing := Status{State: StateSyncing, At: after}
+	var zero time.Time
 	for _, tt := range []struct {
 		name     string
 		statuses []Status
 		wantIdx  int    // index of the Status returned; -1 for an error
 		wantErr  string // substring
 	}{
-		{"syncing then idle", []Status{idle(before, before), syncing, idle(after, after)}, 2, ""},
-		{"an idle snapshot from before the request is not the answer", []Status{idle(before, before), idle(after, after)}, 1, ""},
-		{"settled after the request but not synced since: wait", []Status{idle(after, before), syncing, idle(after, after)}, 2, ""},
-		{"failing mailbox without a syncing snapshot (coalesced)", []Status{failing}, 0, ""},
-		{"every mailbox failed: a verdict even without a syncing snapshot", []Status{{State: StateError, At: after, Mailboxes: []MailboxStatus{{Address: "a@x", State: StateIdle}}}}, 0, ""},
-		{"paused while waiting", []Status{syncing, {State: StatePaused, At: after}}, -1, "paused"},
+		{"each mailbox synced after the request", []Status{st(StateSyncing, after, before, before), st(StateSyncing, after, after, before), st(StateIdle, after, after, after)}, 2, ""},
+		{"a snapshot from before the request is not the answer", []Status{st(StateIdle, before, after, after), st(StateIdle, after, after, after)}, 1, ""},
+		{"a round under way at the request ends: not the answer", []Status{st(StateSyncing, after, zero, zero), st(StateIdle, after, before, before), st(StateSyncing, after, before, before), st(StateIdle, after, after, after)}, 3, ""},
+		{"failed syncs after the request are an answer", []Status{st(StateError, after, after, after)}, 0, ""},
+		{"an error state still waits for the mailboxes", []Status{st(StateError, after, before, before), st(StateWarning, after, after, after)}, 1, ""},
+		{"the backend cannot be built: no mailbox to wait for", []Status{{State: StateError, At: after, Err: "Entra rejected the client secret."}}, 0, ""},
+		{"paused while waiting", []Status{st(StateSyncing, after, before, before), {State: StatePaused, At: after}}, -1, "paused"},
 		{"not set up while waiting", []Status{{State: StateNotConfigured, At: after, Err: "Not set up — open Settings."}}, -1, "cannot sync now: Not set up"},
-		{"the engine stops", []Status{syncing}, -1, "wait for the sync"},
+		{"the engine stops", []Status{st(StateSyncing, after, before, before)}, -1, "wait for the sync"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()

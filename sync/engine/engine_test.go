@@ -333,6 +333,43 @@ func TestServePauseResumeSyncNow(t *testing.T) {
 	waitFor(t, "sync now", func() bool { return slices.Equal(sink.file(mb), src.truth(mb)) })
 }
 
+// SyncNow while a mailbox's sync is under way runs it once more after it,
+// even when that sync fails (its retry would come much later): a caller
+// waiting for a sync that started after its request (Attempted) is
+// answered, not left waiting for the backoff.
+func TestServeSyncNowWhileRunning(t *testing.T) {
+	t.Parallel()
+	mb := "a@contoso.com"
+	src := newFakeSource(5, []string{mb}, 2)
+	e := New(Config{Mailboxes: []string{mb}, PollInterval: time.Hour, BackoffMin: time.Hour, BackoffMax: time.Hour},
+		Deps{Source: src, Store: openStore(t), Sink: newFakeSink()})
+	serve(t, e)
+	first := waitStatus(t, e, "first sync", allIdle)
+	if first.Mailboxes[0].Attempted.IsZero() {
+		t.Fatalf("after the first sync: Attempted is zero, want its start")
+	}
+
+	gate := make(chan struct{})
+	src.mu.Lock()
+	src.gate = gate
+	src.failNext[mb] = 1 // the sync under way will fail
+	src.mu.Unlock()
+	e.SyncNow()
+	waitStatus(t, e, "a sync under way", func(s Status) bool { return s.Mailboxes[0].State == MailboxSyncing })
+	requested := time.Now()
+	e.SyncNow()
+	src.mu.Lock()
+	src.gate = nil
+	src.mu.Unlock()
+	close(gate)
+	s := waitStatus(t, e, "a sync started after the request", func(s Status) bool {
+		return !s.Mailboxes[0].Attempted.Before(requested) && s.Mailboxes[0].State != MailboxSyncing
+	})
+	if m := s.Mailboxes[0]; m.State != MailboxIdle || m.Err != nil {
+		t.Errorf("after the rerun: got state %v, err %v; want idle (only the first attempt failed)", m.State, m.Err)
+	}
+}
+
 func TestServeReload(t *testing.T) {
 	t.Parallel()
 	mbs := mailboxes(3)

@@ -26,6 +26,7 @@ type fakeSource struct {
 	invalidOnce map[string]bool // refuse the next non-empty state once
 	failNext    map[string]int  // fail this many next calls
 	block       bool            // block until ctx is done
+	gate        chan struct{}   // when set, each call waits until it is closed
 	nextID      int
 }
 
@@ -76,8 +77,15 @@ func (f *fakeSource) remove(mb, id string) {
 func (f *fakeSource) SyncPage(ctx context.Context, mb, state string) (calendar.Page, error) {
 	f.mu.Lock()
 	f.calls[mb]++
-	block := f.block
+	block, gate := f.block, f.gate
 	f.mu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return calendar.Page{}, ctx.Err()
+		}
+	}
 	if block {
 		<-ctx.Done()
 		return calendar.Page{}, ctx.Err()

@@ -106,6 +106,8 @@ type mbox struct {
 	queued     bool
 	running    bool
 	again      bool // asked to sync while running
+	againNow   bool // asked by SyncNow while running: run again even after a failure
+	startedAt  time.Time
 	inRound    bool
 	backoff    time.Duration
 	debounceAt time.Time
@@ -194,6 +196,9 @@ func (e *Engine) Serve(ctx context.Context) error {
 			for _, b := range l.boxes {
 				b.backoff = 0
 				b.st.RetryAt = time.Time{}
+				// A sync under way started before the request: the
+				// caller waits for one that starts after it (Attempted).
+				b.againNow = b.againNow || b.running
 			}
 			l.enqueueAll(false)
 		case <-e.ctrl:
@@ -284,6 +289,7 @@ func (l *loop) dispatch(ctx context.Context) {
 			continue // removed by Reload
 		}
 		b.queued, b.running = false, true
+		b.startedAt = time.Now()
 		l.setState(b, MailboxSyncing)
 		l.running++
 		cfg := l.cfg
@@ -302,6 +308,7 @@ func (l *loop) finish(r result) {
 		return // removed while running
 	}
 	b.running = false
+	b.st.Attempted = b.startedAt
 	now := time.Now()
 	log := l.e.sy.log
 	if r.Err != nil {
@@ -322,12 +329,12 @@ func (l *loop) finish(r result) {
 	}
 	// Asked again while running (a change notification): run once more,
 	// unless it failed (its retry timer covers it).
-	if b.again && r.Err == nil {
-		b.again = false
+	if b.again && (r.Err == nil || b.againNow) {
+		b.again, b.againNow = false, false
 		l.enqueue(r.Mailbox, b)
 		return
 	}
-	b.again = false
+	b.again, b.againNow = false, false
 	if b.inRound {
 		l.roundDone++
 		b.inRound = false

@@ -91,6 +91,12 @@ type MailboxStatus struct {
 	Items, Exported int
 	// RetryAt is when a failed mailbox is retried (zero otherwise).
 	RetryAt time.Time
+	// Attempted is when the last finished sync of this mailbox, successful
+	// or not, started (zero before the first). A SyncNow is answered once
+	// every mailbox's Attempted is at or after the request: SyncNow makes
+	// a mailbox whose sync was under way run once more, even if that sync
+	// fails.
+	Attempted time.Time
 	// Streaming reports a live change stream for this mailbox: its changes
 	// arrive within seconds and it is polled only as a safety net.
 	// Without one it is polled every Status.PollInterval.
