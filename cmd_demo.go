@@ -32,8 +32,8 @@ func runDemo(args []string) int {
 	live := fs.Duration("live", 20*time.Second, "change one emulated event this often, to show updates arriving (0: off)")
 	keep := fs.Bool("keep", false, "keep the demo's temporary folder on exit")
 	verbose := fs.Bool("v", false, "debug logging")
-	if err := fs.Parse(args); err != nil {
-		return exitSetup
+	if code, done := parseFlags(fs, args); done {
+		return code
 	}
 	log := newServiceLogger(*verbose)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

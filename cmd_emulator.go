@@ -62,8 +62,8 @@ func runEmulator(args []string) int {
 	heartbeat := fs.Duration("heartbeat", 0, "GetStreamingEvents heartbeat interval (default 45s)")
 	streamMinute := fs.Duration("stream-minute", 0, "length of one ConnectionTimeout minute (test knob; default 1m)")
 	certFile := fs.String("certificate", "", "PEM file with the app's public certificate (no key): client_assertion logins signed with its key are accepted")
-	if err := fs.Parse(args); err != nil {
-		return exitSetup
+	if code, done := parseFlags(fs, args); done {
+		return code
 	}
 	if err := emulator.CheckLoopback(*addr); err != nil {
 		fmt.Fprintf(os.Stderr, "exocal emulator: %v. Use --addr 127.0.0.1:PORT.\n", err)

@@ -73,6 +73,9 @@ func runGUI(args []string) int {
 // engine's desktop notifications go through the shell.
 func runApp(ctx context.Context, name string, opts app.Options, uo ui.Options, log *slog.Logger) int {
 	svc := newSyncService(opts.Secrets, log) // the sync engine, as app.Engine
+	if opts.Profile != "" {
+		svc.profile = opts.Profile
+	}
 	opts.Engine = svc
 	core, err := app.New(opts)
 	if err != nil {

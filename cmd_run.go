@@ -24,8 +24,8 @@ func init() {
 func runRun(args []string) int {
 	fs := flag.NewFlagSet("exocal run", flag.ContinueOnError)
 	verbose := fs.Bool("v", false, "debug logging")
-	if err := fs.Parse(args); err != nil {
-		return exitSetup
+	if code, done := parseFlags(fs, args); done {
+		return code
 	}
 	log := newServiceLogger(*verbose)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -58,12 +58,12 @@ func newInstanceEnv(t *testing.T) *instanceEnv {
 	}
 	t.Cleanup(func() { srv.Close() })
 	c := newCLI(t, false)
-	run := filepath.Join(filepath.Dir(c.cfgHome), "run")
+	run := filepath.Join(c.base, "run")
 	if err := os.MkdirAll(run, 0o700); err != nil {
 		t.Fatal(err)
 	}
 	e := &instanceEnv{cli: c, socket: filepath.Join(run, "exocal.sock"),
-		exportDir: filepath.Join(filepath.Dir(c.cfgHome), "ics"), mailboxes: tn.Mailboxes(),
+		exportDir: filepath.Join(c.base, "ics"), mailboxes: tn.Mailboxes(),
 		extra: []string{secrets.EnvTenantID + "=" + cliTenantID, secrets.EnvClientID + "=" + cliClientID, secrets.EnvClientSecret + "=" + cliSecret}}
 	s := config.Defaults()
 	s.User, s.Mailboxes = tn.Mailboxes()[0], tn.Mailboxes()
@@ -302,5 +302,31 @@ func TestSyncOnceThroughTrayCore(t *testing.T) {
 	out, errOut, code := e.exocal(t, "sync", "--once")
 	if code != exitSetup || !strings.Contains(errOut, "ExoCal is paused; choose Resume") || out != "" {
 		t.Errorf("paused: got exit %d, stdout %q, stderr %q; want exit 2 saying it is paused", code, out, errOut)
+	}
+}
+
+// TestIsolatedSettingsAreAnotherInstance: with `exocal run` running, a
+// command whose XDG_CONFIG_HOME points elsewhere (an isolated setup, same
+// runtime dir) neither syncs through it nor notifies it: it is another
+// ExoCal with its own socket.
+func TestIsolatedSettingsAreAnotherInstance(t *testing.T) {
+	e := newInstanceEnv(t)
+	first := e.startRun(t)
+	other := filepath.Join(t.TempDir(), "elsewhere")
+	env := []string{"XDG_CONFIG_HOME=" + other}
+
+	out, errOut, code := e.run("", env, "sync", "--once")
+	if strings.Contains(errOut, "already running") || code != exitSetup {
+		t.Errorf("sync --once with other settings: got exit %d\n%s%s\nwant exit 2 for its own, unconfigured setup, not a sync through pid %d", code, out, errOut, first.cmd.Process.Pid)
+	}
+	out, errOut, code = e.run("", env, "config", "set", "window_past_days", "10")
+	if code != exitOK || strings.Contains(out+errOut, "picked up") {
+		t.Errorf("config set with other settings: got exit %d %q %q; want it saved there and no running ExoCal told", code, out, errOut)
+	}
+	if strings.Contains(first.logs.String(), "reload") {
+		t.Errorf("the running ExoCal reloaded for another settings file:\n%s", first.logs)
+	}
+	if b, err := os.ReadFile(filepath.Join(other, "exocal", "config.json")); err != nil || !strings.Contains(string(b), `"window_past_days": 10`) {
+		t.Errorf("the other settings file: got %s, %v", b, err)
 	}
 }

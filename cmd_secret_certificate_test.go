@@ -112,7 +112,7 @@ func certEmulator(t *testing.T, c *cli, registered *x509.Certificate) (*emulator
 	s.User = tn.Mailboxes()[0]
 	s.Mailboxes = tn.Mailboxes()
 	s.AutodiscoverURL, s.AuthorityHost = srv.URL(), srv.URL()
-	s.ExportDir = filepath.Join(filepath.Dir(c.cfgHome), "export")
+	s.ExportDir = filepath.Join(c.base, "export")
 	s.EWSDebug = true // the debug log must not hold the key either
 	if err := config.Save(c.configFile(), s); err != nil {
 		t.Fatal(err)
@@ -197,7 +197,7 @@ func TestCertificateSyncAndCheck(t *testing.T) {
 
 	// Nothing on disk — config.json, the state database, the EWS debug
 	// log, the ICS files — holds either key.
-	root := filepath.Dir(c.cfgHome)
+	root := c.base
 	good.assertTreeHasNoKey(t, root)
 	unknown.assertTreeHasNoKey(t, root)
 }
@@ -261,8 +261,8 @@ func TestRealKeyringCertificateCLI(t *testing.T) {
 	if out, _, _ = c.run("", nil, "config", "show"); !strings.Contains(out, `"client_certificate": "none"`) {
 		t.Errorf("config show after clear-certificate: want none in\n%s", out)
 	}
-	good.assertTreeHasNoKey(t, filepath.Dir(c.cfgHome))
-	unknown.assertTreeHasNoKey(t, filepath.Dir(c.cfgHome))
+	good.assertTreeHasNoKey(t, c.base)
+	unknown.assertTreeHasNoKey(t, c.base)
 }
 
 // TestSyncRefusesExpiredCertificate: `sync --once` names an expired or

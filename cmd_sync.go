@@ -39,8 +39,8 @@ func runSync(args []string) int {
 	once := fs.Bool("once", false, "sync every mailbox once, then exit")
 	verbose := fs.Bool("v", false, "log progress to stderr")
 	timeout := fs.Duration("timeout", 10*time.Minute, "with ExoCal already running: how long to wait for its sync")
-	if err := fs.Parse(args); err != nil {
-		return exitSetup
+	if code, done := parseFlags(fs, args); done {
+		return code
 	}
 	if !*once {
 		fmt.Fprintln(os.Stderr, "exocal sync: say --once for one sync; use 'exocal run' to keep syncing in the background.")
@@ -255,13 +255,13 @@ func openHeadless(ctx context.Context, log *slog.Logger) (*headless, int) {
 		return fail("sync is disabled in %s; run 'exocal config set sync_type ews' to turn it on.", path)
 	}
 	if err := s.Validate(); err != nil {
-		return fail("the settings in %s are not valid: %v; fix them with 'exocal config set KEY VALUE' or the settings window.", path, err)
+		return fail("the settings in %s are not valid: %s; fix them with 'exocal config set KEY VALUE' or the settings window.", path, strings.TrimSuffix(err.Error(), "."))
 	}
 	if len(s.EffectiveMailboxes()) == 0 {
 		return fail("no mailbox to sync; run 'exocal config set user ADDRESS' (and optionally 'mailboxes').")
 	}
 	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	reg, err := secrets.Default().Get(rctx, secrets.DefaultProfile)
+	reg, err := secrets.Default().Get(rctx, app.CurrentKeyringProfile())
 	cancel()
 	var kerr *secrets.KeyringError
 	switch {

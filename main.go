@@ -6,6 +6,9 @@
 package main
 
 import (
+	"bytes"
+	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"sort"
@@ -77,4 +80,27 @@ func usage(w *os.File) {
 		fmt.Fprintf(w, "  %s%s  %s\n", n, strings.Repeat(" ", width-len(n)), commands[n].summary)
 	}
 	fmt.Fprintln(w, "\nRun 'exocal COMMAND --help' for a command's flags.")
+}
+
+// parseFlags parses a command's flags. --help prints the usage on stdout
+// and answers exit 0; a bad flag prints the error and the usage on stderr
+// and answers exit 2. done is false when the command should go on.
+func parseFlags(fs *flag.FlagSet, args []string) (code int, done bool) {
+	var out bytes.Buffer
+	fs.SetOutput(&out)
+	fs.Usage = func() {
+		summary := commands[strings.TrimPrefix(fs.Name(), "exocal ")].summary
+		fmt.Fprintf(&out, "Usage: %s [flags]\n\n%s.\n\nFlags:\n", fs.Name(), strings.ToUpper(summary[:1])+summary[1:])
+		fs.PrintDefaults()
+	}
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		os.Stdout.Write(out.Bytes())
+		return exitOK, true
+	case err != nil:
+		os.Stderr.Write(out.Bytes())
+		return exitSetup, true
+	}
+	return 0, false
 }

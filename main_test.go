@@ -28,6 +28,7 @@ func TestMain(m *testing.M) {
 type cli struct {
 	t        *testing.T
 	env      []string
+	base     string // the temporary folder that holds everything of this run
 	cfgHome  string
 	realRing bool
 }
@@ -37,7 +38,9 @@ type cli struct {
 func newCLI(t *testing.T, realKeyring bool) *cli {
 	t.Helper()
 	dir := t.TempDir()
-	c := &cli{t: t, cfgHome: filepath.Join(dir, "config"), realRing: realKeyring}
+	// The settings live where they do by default under this HOME, so the
+	// instance socket keeps its default name (app.SocketPath).
+	c := &cli{t: t, base: dir, cfgHome: filepath.Join(dir, "home", ".config"), realRing: realKeyring}
 	c.env = []string{
 		"EXOCAL_TEST_MAIN=1",
 		"HOME=" + filepath.Join(dir, "home"),
@@ -90,6 +93,7 @@ func TestHelpOnEachCommand(t *testing.T) {
 	for _, args := range [][]string{
 		{"--help"}, {"version", "--help"}, {"config", "--help"}, {"config", "show", "--help"},
 		{"config", "set", "--help"}, {"config", "path", "--help"}, {"secret", "--help"}, {"secret", "set", "--help"},
+		{"sync", "--help"}, {"run", "--help"}, {"demo", "--help"}, {"emulator", "--help"}, {"desktop", "--help"},
 	} {
 		out, _, code := c.run("", nil, args...)
 		if code != 0 || !strings.Contains(out, "Usage") {
@@ -333,7 +337,7 @@ func TestRealKeyringCLI(t *testing.T) {
 func TestConfigSetNotifiesRunningInstance(t *testing.T) {
 	t.Parallel()
 	c := newCLI(t, false)
-	run := filepath.Join(filepath.Dir(c.cfgHome), "run")
+	run := filepath.Join(c.base, "run")
 	os.MkdirAll(run, 0o700)
 	in, err := app.Acquire(context.Background(), filepath.Join(run, "exocal.sock"))
 	if err != nil {

@@ -54,14 +54,14 @@ type Options struct {
 }
 
 // DefaultOptions returns the production options: config.Path(), the OS
-// keyring under the EXOCAL_* environment overrides, the XDG folders of the
-// login entry.
+// keyring under the EXOCAL_* environment overrides (the settings file's
+// KeyringProfile), the XDG folders of the login entry.
 func DefaultOptions(logger *slog.Logger) (Options, error) {
 	p, err := config.Path()
 	if err != nil {
 		return Options{}, err
 	}
-	opts := Options{ConfigPath: p, Secrets: secrets.Default(), Logger: logger}
+	opts := Options{ConfigPath: p, Secrets: secrets.Default(), Profile: KeyringProfile(p), Logger: logger}
 	if dp, err := desktop.DefaultPaths(); err == nil {
 		opts.Desktop = &dp
 	}

@@ -20,11 +20,20 @@ import (
 // $XDG_RUNTIME_DIR/exocal.sock, or os.TempDir()/exocal-<uid>.sock when
 // XDG_RUNTIME_DIR is unset. Beside it, a lock file (same name, ".lock")
 // holds the owner's pid and an exclusive flock for as long as it runs.
+//
+// That is for the default settings file (~/.config/exocal/config.json).
+// Another settings file (XDG_CONFIG_HOME pointing elsewhere) has its own
+// instance, named after a hash of its path (exocal-<hash>.sock): an
+// isolated setup neither drives nor blocks the user's own ExoCal.
 func SocketPath() string {
-	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" && filepath.IsAbs(d) {
-		return filepath.Join(d, "exocal.sock")
+	name := "exocal"
+	if tag := settingsTag(); tag != "" {
+		name += "-" + tag
 	}
-	return filepath.Join(os.TempDir(), fmt.Sprintf("exocal-%d.sock", os.Getuid()))
+	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" && filepath.IsAbs(d) {
+		return filepath.Join(d, name+".sock")
+	}
+	return filepath.Join(os.TempDir(), fmt.Sprintf("%s-%d.sock", name, os.Getuid()))
 }
 
 func lockPath(socket string) string { return strings.TrimSuffix(socket, ".sock") + ".lock" }

@@ -114,10 +114,31 @@ func TestActivateHeadless(t *testing.T) {
 
 func TestSocketPath(t *testing.T) {
 	dir := t.TempDir()
+	home := filepath.Join(dir, "home")
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_CONFIG_HOME", "")
 	t.Setenv("XDG_RUNTIME_DIR", dir)
 	if got, want := SocketPath(), filepath.Join(dir, "exocal.sock"); got != want {
-		t.Errorf("got %q, want %q", got, want)
+		t.Errorf("default settings file: got %q, want %q", got, want)
 	}
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
+	if got, want := SocketPath(), filepath.Join(dir, "exocal.sock"); got != want {
+		t.Errorf("XDG_CONFIG_HOME at its default: got %q, want %q", got, want)
+	}
+
+	// Another settings file is another instance; the same one, the same.
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "isolated-a"))
+	a := SocketPath()
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "isolated-b"))
+	b := SocketPath()
+	if a == b || filepath.Dir(a) != dir || !strings.HasPrefix(filepath.Base(a), "exocal-") || a == filepath.Join(dir, "exocal.sock") {
+		t.Errorf("isolated settings files: got %q and %q, want two distinct exocal-<hash>.sock in %s", a, b, dir)
+	}
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "isolated-a"))
+	if got := SocketPath(); got != a {
+		t.Errorf("same settings file again: got %q, want %q", got, a)
+	}
+
 	t.Setenv("XDG_RUNTIME_DIR", "")
 	if got := SocketPath(); filepath.Dir(got) != filepath.Clean(os.TempDir()) {
 		t.Errorf("got %q, want it in %s", got, os.TempDir())
@@ -244,4 +265,28 @@ func acquireTemp(t *testing.T) (*Instance, string) {
 	}
 	t.Cleanup(func() { in.Release() })
 	return in, sock
+}
+
+func TestKeyringProfile(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	def := filepath.Join(home, ".config", "exocal", "config.json")
+	other := filepath.Join(home, "isolated", "exocal", "config.json")
+	for _, tt := range []struct{ path, want string }{
+		{def, "default"},
+		{"", "default"},
+		{other, "default@" + filepath.Dir(other)},
+	} {
+		if got := KeyringProfile(tt.path); got != tt.want {
+			t.Errorf("KeyringProfile(%q): got %q, want %q", tt.path, got, tt.want)
+		}
+	}
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, "isolated"))
+	if got := CurrentKeyringProfile(); got != "default@"+filepath.Dir(other) {
+		t.Errorf("CurrentKeyringProfile with XDG_CONFIG_HOME elsewhere: got %q", got)
+	}
+	t.Setenv("XDG_CONFIG_HOME", "")
+	if got := CurrentKeyringProfile(); got != "default" {
+		t.Errorf("CurrentKeyringProfile by default: got %q, want default", got)
+	}
 }
