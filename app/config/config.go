@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/exocal/exocal/sync/auth"
 )
 
 // Version is the current settings schema version.
@@ -23,7 +25,7 @@ type Settings struct {
 
 	SyncType                      string `json:"sync_type"`         // "disabled", "ews" (later "graph")
 	User                          string `json:"user"`              // any existing mailbox; autodiscover starts here
-	AutodiscoverURL               string `json:"autodiscover_url"`  // "" = https://autodiscover-s.outlook.com
+	AutodiscoverURL               string `json:"autodiscover_url"`  // "" = the cloud's default, https://autodiscover-s.outlook.com worldwide
 	ExchangeServer                string `json:"exchange_server"`   // "external" or "internal"
 	SupportedAccount              string `json:"supported_account"` // "single" or "multi"
 	MaxSubscriptionsPerConnection int    `json:"max_subscriptions_per_connection"`
@@ -165,10 +167,25 @@ func ParseDate(v string) (time.Time, error) {
 	return t, nil
 }
 
-// EffectiveAutodiscoverURL returns AutodiscoverURL or the default.
+// EffectiveAutodiscoverURL returns AutodiscoverURL or the default of the
+// authority host's cloud (DefaultAutodiscoverFor); "" when neither exists
+// (an authority that is not Microsoft's and no autodiscover_url, which
+// Validate refuses unless ews_url is set).
 func (s Settings) EffectiveAutodiscoverURL() string {
 	if s.AutodiscoverURL != "" {
 		return s.AutodiscoverURL
 	}
-	return DefaultAutodiscoverURL
+	return DefaultAutodiscoverFor(s.AuthorityHost)
+}
+
+// DefaultAutodiscoverFor returns the default autodiscover server of the
+// Microsoft cloud that authorityHost belongs to (DefaultAutodiscoverURL
+// worldwide; "" or the default authority counts as worldwide), or "" when
+// the authority is not Microsoft's (the emulator, a test server), which
+// has no default.
+func DefaultAutodiscoverFor(authorityHost string) string {
+	if strings.TrimSpace(authorityHost) == "" {
+		return DefaultAutodiscoverURL
+	}
+	return auth.CloudForAuthority(authorityHost).AutodiscoverURL
 }

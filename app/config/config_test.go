@@ -241,6 +241,8 @@ func TestValidateRules(t *testing.T) {
 		{"authority_host", func(s *Settings) { s.AuthorityHost = "http://login.contoso.com" }, "use https://"},
 		{"authority_host", func(s *Settings) { s.AuthorityHost = "http://127.0.0.2.nip.io:8080" }, "use https://"},
 		{"ews_url", func(s *Settings) { s.EWSURL = "http://mail.contoso.com/EWS/Exchange.asmx" }, "use https://"},
+		{"autodiscover_url", func(s *Settings) { s.AuthorityHost = "http://127.0.0.1:4000" }, "no default autodiscover server; enter the autodiscover server's address"},
+		{"autodiscover_url", func(s *Settings) { s.AuthorityHost = "https://login.contoso.example" }, "or set the EWS URL"},
 	}
 	if os.Geteuid() != 0 { // root writes anywhere
 		tests = append(tests, struct {
@@ -257,6 +259,9 @@ func TestValidateRules(t *testing.T) {
 			es := AsErrors(s.Validate())
 			if len(es) != 1 {
 				t.Fatalf("got %d errors %v, want exactly one for %s", len(es), es, tt.key)
+			}
+			if ro := AsErrors(s.ValidateReadOnly()); len(ro) != 1 || ro[0].Key != tt.key || !strings.Contains(ro[0].Message, tt.wantMsg) {
+				t.Errorf("ValidateReadOnly: got %v, want one error for %s containing %q", ro, tt.key, tt.wantMsg)
 			}
 			fe := es[0]
 			if fe.Key != tt.key {
@@ -280,7 +285,14 @@ func TestValidateAccepts(t *testing.T) {
 	tests := []func(*Settings){
 		func(s *Settings) { s.AutodiscoverURL = "http://127.0.0.1:4000" },
 		func(s *Settings) { s.AutodiscoverURL = "http://[::1]:4000/autodiscover" },
-		func(s *Settings) { s.AuthorityHost = "http://localhost:9999" },
+		func(s *Settings) {
+			s.AuthorityHost, s.AutodiscoverURL = "http://localhost:9999", "http://localhost:9999"
+		},
+		func(s *Settings) {
+			s.AuthorityHost, s.EWSURL = "http://localhost:9999", "http://localhost:9999/EWS/Exchange.asmx"
+		},
+		func(s *Settings) { s.AuthorityHost, s.SyncType, s.User = "http://localhost:9999", SyncDisabled, "" },
+		func(s *Settings) { s.AuthorityHost = "https://login.microsoftonline.us" }, // GCC High has a default autodiscover server
 		func(s *Settings) { s.EWSURL = "https://outlook.office365.com/EWS/Exchange.asmx" },
 		func(s *Settings) { s.SyncType, s.User = SyncDisabled, "" },
 		func(s *Settings) { s.Mailboxes = []string{"room.1@contoso.com", "bob+cal@contoso.co.uk"} },

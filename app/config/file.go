@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,15 +38,113 @@ var migrations = map[int]func(*Settings){
 }
 
 // Load reads the settings at path. A missing file gives Defaults (no error);
-// keys missing from the file keep their defaults; older versions are migrated.
+// keys missing from the file keep their defaults; older versions are
+// migrated; keys it does not know are ignored (LoadWarn names them).
 func Load(path string) (Settings, error) {
+	s, _, err := LoadWarn(path)
+	return s, err
+}
+
+// Warning is something Load noticed and ignored; it does not stop loading.
+type Warning struct {
+	Path string // the settings file
+	Key  string // the key in question
+	// Message says, for people, what was ignored and how to fix it; it
+	// names the key, the file and the keys that are known.
+	Message string
+}
+
+func (w Warning) String() string { return w.Message }
+
+// LoadWarn is Load that also returns a Warning for each key of the file
+// that is not a setting (a typo such as "usr", a registration value that
+// belongs in the keyring, a key of another program), sorted by key. The
+// settings are loaded as by Load either way.
+func LoadWarn(path string) (Settings, []Warning, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return Defaults(), nil
+		return Defaults(), nil, nil
 	}
 	if err != nil {
-		return Settings{}, fmt.Errorf("config: read %s: %w", path, err)
+		return Settings{}, nil, fmt.Errorf("config: read %s: %w", path, err)
 	}
+	s, err := load(path, b)
+	if err != nil {
+		return Settings{}, nil, err
+	}
+	return s, unknownKeys(path, b), nil
+}
+
+// unknownKeys names the top-level keys of b that are no setting.
+// encoding/json matches keys case-insensitively, so "User" is a known key.
+func unknownKeys(path string, b []byte) []Warning {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(b, &m) != nil {
+		return nil
+	}
+	known := append(Keys(), "version")
+	var ws []Warning
+	for k := range m {
+		if slices.ContainsFunc(known, func(x string) bool { return strings.EqualFold(x, k) }) {
+			continue
+		}
+		var msg string
+		switch kl := strings.ToLower(strings.TrimSpace(k)); kl {
+		case "tenant_id", "client_id":
+			msg = fmt.Sprintf("%s: the key %q is ignored: the %s is kept in the OS keyring, not in this file; set it with 'exocal config set %s VALUE' (or the settings window) and delete the key from the file.",
+				path, k, Labels[kl], kl)
+		case "client_secret":
+			msg = fmt.Sprintf("%s: the key %q is ignored: the client secret must never be kept in a file; delete the key from the file now, create a new secret in Entra if others could read the file, and store it with 'exocal secret set' (it reads stdin).",
+				path, k)
+		default:
+			msg = fmt.Sprintf("%s: the key %q is not a setting and is ignored", path, k)
+			if near := nearestKey(kl, known); near != "" {
+				msg += fmt.Sprintf("; did you mean %q?", near)
+			} else {
+				msg += "."
+			}
+			msg += " Known keys: " + strings.Join(Keys(), ", ") + " (and version)."
+		}
+		ws = append(ws, Warning{Path: path, Key: k, Message: msg})
+	}
+	sort.Slice(ws, func(i, j int) bool { return ws[i].Key < ws[j].Key })
+	return ws
+}
+
+// nearestKey returns the known key within a small edit distance of k, or "".
+func nearestKey(k string, known []string) string {
+	best, bestD := "", 3 // at most two edits
+	for _, c := range known {
+		if d := editDistance(k, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance of a and b (bytes).
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// load decodes a settings file's bytes over the defaults and migrates them.
+func load(path string, b []byte) (Settings, error) {
 	var head struct {
 		Version *int `json:"version"`
 	}

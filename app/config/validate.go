@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/mail"
 	"net/url"
@@ -26,12 +27,15 @@ func (e FieldError) Error() string { return e.Label + ": " + e.Message }
 // Errors lists every bad field; it is returned as an error only when non-empty.
 type Errors []FieldError
 
+// Error joins the fields' messages with "; ", each without its final
+// period, so that the whole reads right inside another sentence
+// ("the settings are not valid: User: …; fix them with …").
 func (es Errors) Error() string {
 	parts := make([]string, len(es))
 	for i, e := range es {
-		parts[i] = e.Error()
+		parts[i] = strings.TrimRight(e.Error(), ". ")
 	}
-	return strings.Join(parts, "\n")
+	return strings.Join(parts, "; ")
 }
 
 // For returns the error for key, if any.
@@ -100,12 +104,18 @@ const (
 	MaxPollInterval = 24 * time.Hour
 )
 
-// validators checks each JSON key on its own, in the settings window's order.
+// mode says how far validation may go: probe allows creating the export
+// folder and writing a probe file in it (saving); without it nothing is
+// written (read-only commands such as `exocal check`).
+type mode struct{ probe bool }
+
+// validators checks each JSON key (some look at a related key too), in the
+// settings window's order.
 var validators = []struct {
 	key   string
-	check func(Settings) *FieldError
+	check func(Settings, mode) *FieldError
 }{
-	{"sync_type", func(s Settings) *FieldError {
+	{"sync_type", func(s Settings, _ mode) *FieldError {
 		switch s.SyncType {
 		case SyncDisabled, SyncEWS:
 			return nil
@@ -114,7 +124,7 @@ var validators = []struct {
 		}
 		return fieldErr("sync_type", "%q is not a sync type; choose %q (Exchange Online, app-only) or %q.", s.SyncType, SyncEWS, SyncDisabled)
 	}},
-	{"user", func(s Settings) *FieldError {
+	{"user", func(s Settings, _ mode) *FieldError {
 		if strings.TrimSpace(s.User) == "" {
 			if s.SyncType == SyncDisabled {
 				return nil
@@ -126,8 +136,14 @@ var validators = []struct {
 		}
 		return nil
 	}},
-	{"autodiscover_url", func(s Settings) *FieldError {
+	{"autodiscover_url", func(s Settings, _ mode) *FieldError {
 		if s.AutodiscoverURL == "" {
+			if s.SyncType == SyncDisabled || strings.TrimSpace(s.EWSURL) != "" || checkURL(s.AuthorityHost) != "" {
+				return nil // nothing to discover, or the authority's own message comes first
+			}
+			if DefaultAutodiscoverFor(s.AuthorityHost) == "" {
+				return fieldErr("autodiscover_url", "is empty, and the authority host %s is not Microsoft's, so there is no default autodiscover server; enter the autodiscover server's address (for ExoCal's emulator, the same address as the Authority host), or set the EWS URL to skip autodiscover.", s.AuthorityHost)
+			}
 			return nil
 		}
 		if msg := checkURL(s.AutodiscoverURL); msg != "" {
@@ -135,25 +151,25 @@ var validators = []struct {
 		}
 		return nil
 	}},
-	{"exchange_server", func(s Settings) *FieldError {
+	{"exchange_server", func(s Settings, _ mode) *FieldError {
 		if s.ExchangeServer == ServerExternal || s.ExchangeServer == ServerInternal {
 			return nil
 		}
 		return fieldErr("exchange_server", "%q is not an option; choose %q (the default, right for Exchange Online) or %q.", s.ExchangeServer, ServerExternal, ServerInternal)
 	}},
-	{"supported_account", func(s Settings) *FieldError {
+	{"supported_account", func(s Settings, _ mode) *FieldError {
 		if s.SupportedAccount == AccountSingle || s.SupportedAccount == AccountMulti {
 			return nil
 		}
 		return fieldErr("supported_account", "%q is not an option; choose %q (\"My organization only\", as registered in Entra) or %q (\"Multiple organization\").", s.SupportedAccount, AccountSingle, AccountMulti)
 	}},
-	{"max_subscriptions_per_connection", func(s Settings) *FieldError {
+	{"max_subscriptions_per_connection", func(s Settings, _ mode) *FieldError {
 		if n := s.MaxSubscriptionsPerConnection; n < 1 || n > MaxSubscriptions {
 			return fieldErr("max_subscriptions_per_connection", "%d is out of range; enter a number from 1 to %d (Exchange allows at most %d streaming subscriptions on one connection).", n, MaxSubscriptions, MaxSubscriptions)
 		}
 		return nil
 	}},
-	{"mailboxes", func(s Settings) *FieldError {
+	{"mailboxes", func(s Settings, _ mode) *FieldError {
 		seen := map[string]bool{}
 		for _, m := range s.Mailboxes {
 			if msg := checkAddress(m); msg != "" {
@@ -167,19 +183,19 @@ var validators = []struct {
 		}
 		return nil
 	}},
-	{"export_dir", func(s Settings) *FieldError {
-		if msg := checkExportDir(s.ExportDir); msg != "" {
+	{"export_dir", func(s Settings, m mode) *FieldError {
+		if msg := checkExportDir(s.ExportDir, m.probe); msg != "" {
 			return fieldErr("export_dir", "%s", msg)
 		}
 		return nil
 	}},
-	{"window_past_days", func(s Settings) *FieldError {
+	{"window_past_days", func(s Settings, _ mode) *FieldError {
 		if n := s.WindowPastDays; n < 0 || n > MaxWindowDays {
 			return fieldErr("window_past_days", "%d days is out of range; enter a number of days from 0 to %d (default 30).", n, MaxWindowDays)
 		}
 		return nil
 	}},
-	{"window_future_days", func(s Settings) *FieldError {
+	{"window_future_days", func(s Settings, _ mode) *FieldError {
 		if n := s.WindowFutureDays; n < 0 || n > MaxWindowDays {
 			return fieldErr("window_future_days", "%d days is out of range; enter a number of days from 0 to %d (default 365).", n, MaxWindowDays)
 		}
@@ -188,20 +204,20 @@ var validators = []struct {
 		}
 		return nil
 	}},
-	{"poll_interval", func(s Settings) *FieldError {
+	{"poll_interval", func(s Settings, _ mode) *FieldError {
 		d := time.Duration(s.PollInterval)
 		if d < MinPollInterval || d > MaxPollInterval {
 			return fieldErr("poll_interval", "%s is out of range; enter a duration from 30s to 24h, e.g. 5m (Exchange throttles clients that poll faster).", d)
 		}
 		return nil
 	}},
-	{"privacy", func(s Settings) *FieldError {
+	{"privacy", func(s Settings, _ mode) *FieldError {
 		if s.Privacy == PrivacyFull || s.Privacy == PrivacyFreeBusy {
 			return nil
 		}
 		return fieldErr("privacy", "%q is not an option; choose %q (titles, places, attendees) or %q (only busy times).", s.Privacy, PrivacyFull, PrivacyFreeBusy)
 	}},
-	{"authority_host", func(s Settings) *FieldError {
+	{"authority_host", func(s Settings, _ mode) *FieldError {
 		if s.AuthorityHost == "" {
 			return fieldErr("authority_host", "is empty; enter %s (or your sovereign cloud's login host).", DefaultAuthorityHost)
 		}
@@ -210,7 +226,7 @@ var validators = []struct {
 		}
 		return nil
 	}},
-	{"ews_url", func(s Settings) *FieldError {
+	{"ews_url", func(s Settings, _ mode) *FieldError {
 		if s.EWSURL == "" {
 			return nil
 		}
@@ -219,7 +235,7 @@ var validators = []struct {
 		}
 		return nil
 	}},
-	{"secret_expires", func(s Settings) *FieldError {
+	{"secret_expires", func(s Settings, _ mode) *FieldError {
 		// A date in the past is valid: the secret has expired, and the
 		// check and the tray say so.
 		if _, err := ParseDate(s.SecretExpires); err != nil {
@@ -230,25 +246,34 @@ var validators = []struct {
 }
 
 // Validate checks every field and returns Errors (one FieldError per bad
-// field, in the settings window's order) or nil.
-//
-// Checking the export folder creates it (0700) when missing and writes and
-// removes a temporary file in it.
-func (s Settings) Validate() error {
+// field, in the settings window's order) or nil. It is the check before
+// saving: the export folder is created (0700) when missing, and a
+// temporary file is written in it and removed. Read-only callers use
+// ValidateReadOnly.
+func (s Settings) Validate() error { return s.validate(mode{probe: true}) }
+
+// ValidateReadOnly is Validate without writing anything: the export folder
+// (or, when it does not exist yet, its nearest existing parent) is checked
+// for write permission with access(2) instead of being created and probed.
+// `exocal check` and other read-only commands use it.
+func (s Settings) ValidateReadOnly() error { return s.validate(mode{}) }
+
+func (s Settings) validate(m mode) error {
 	var es Errors
 	for _, v := range validators {
-		if fe := v.check(s); fe != nil {
+		if fe := v.check(s, m); fe != nil {
 			es = append(es, *fe)
 		}
 	}
 	return es.Err()
 }
 
-// ValidateField checks the one field named by its JSON key.
+// ValidateField checks the one field named by its JSON key, as Validate
+// does (it is the check before saving that field).
 func (s Settings) ValidateField(key string) error {
 	for _, v := range validators {
 		if v.key == key {
-			if fe := v.check(s); fe != nil {
+			if fe := v.check(s, mode{probe: true}); fe != nil {
 				return Errors{*fe}
 			}
 			return nil
@@ -300,9 +325,10 @@ func IsLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// checkExportDir returns what is wrong with the export folder, or "". It
-// creates the folder (0700) when missing and probes it with a temporary file.
-func checkExportDir(dir string) string {
+// checkExportDir returns what is wrong with the export folder, or "". With
+// probe it creates the folder (0700) when missing and probes it with a
+// temporary file; without, it writes nothing (see checkExportDirNoWrite).
+func checkExportDir(dir string, probe bool) string {
 	if dir == "" {
 		return "is empty; choose the folder where ExoCal writes one .ics file per mailbox."
 	}
@@ -311,6 +337,9 @@ func checkExportDir(dir string) string {
 	}
 	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
 		return fmt.Sprintf("%s is a file, not a folder; choose a folder.", dir)
+	}
+	if !probe {
+		return checkExportDirNoWrite(dir)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Sprintf("%s cannot be created (%v); choose a folder you can write to.", dir, unwrapPathErr(err))
@@ -323,6 +352,37 @@ func checkExportDir(dir string) string {
 	f.Close()
 	if err := os.Remove(name); err != nil {
 		return fmt.Sprintf("%s does not let ExoCal replace files (%v); choose another folder.", dir, unwrapPathErr(err))
+	}
+	return ""
+}
+
+// checkExportDirNoWrite checks, without writing, that ExoCal could write
+// into dir: dir itself when it exists, else the nearest existing parent,
+// where the missing folders would be created.
+func checkExportDirNoWrite(dir string) string {
+	p := filepath.Clean(dir)
+	for {
+		fi, err := os.Stat(p)
+		if err == nil {
+			if !fi.IsDir() {
+				return fmt.Sprintf("%s cannot be created: %s is a file, not a folder; choose another folder.", dir, p)
+			}
+			break
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Sprintf("%s cannot be used (%v); choose a folder you can write to.", dir, unwrapPathErr(err))
+		}
+		parent := filepath.Dir(p)
+		if parent == p {
+			return fmt.Sprintf("%s cannot be created (no existing parent folder); choose a folder you can write to.", dir)
+		}
+		p = parent
+	}
+	if err := writable(p); err != nil {
+		if p == filepath.Clean(dir) {
+			return fmt.Sprintf("%s is not writable (%v); choose a folder you can write to or fix its permissions.", dir, err)
+		}
+		return fmt.Sprintf("%s cannot be created: %s is not writable (%v); choose a folder you can write to.", dir, p, err)
 	}
 	return ""
 }
