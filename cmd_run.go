@@ -55,6 +55,15 @@ func runRun(args []string) int {
 	return serveHeadlessOn(ctx, h, in, log)
 }
 
+// warnExpiry logs the tray's expiry warning (check.ExpiryNotice) when the
+// client secret's noted expiry date is near or past: a service has no
+// tray, so its log says it, at start, on reload and once a day.
+func warnExpiry(log *slog.Logger, expires, now time.Time) {
+	if warn, msg := check.ExpiryNotice(now, expires); warn {
+		log.Warn("client secret", "notice", msg)
+	}
+}
+
 func newServiceLogger(verbose bool) *slog.Logger {
 	level := slog.LevelInfo
 	if verbose {
@@ -100,7 +109,11 @@ func serveHeadlessOn(ctx context.Context, h *headless, in *app.Instance, log *sl
 		}
 		log.Info("reloading settings", "path", path)
 		eng.Reload(engineConfig(s))
+		warnExpiry(log, s.SecretExpiry(), time.Now())
 	}
+	warnExpiry(log, h.settings.SecretExpiry(), time.Now())
+	daily := time.NewTicker(24 * time.Hour)
+	defer daily.Stop()
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -115,6 +128,10 @@ func serveHeadlessOn(ctx context.Context, h *headless, in *app.Instance, log *sl
 				reload()
 			case <-hup:
 				reload()
+			case <-daily.C:
+				if _, s, err := loadSettings(); err == nil {
+					warnExpiry(log, s.SecretExpiry(), time.Now())
+				}
 			}
 		}
 	}()

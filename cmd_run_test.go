@@ -330,3 +330,22 @@ func TestIsolatedSettingsAreAnotherInstance(t *testing.T) {
 		t.Errorf("the other settings file: got %s, %v", b, err)
 	}
 }
+
+// TestRunWarnsOfSecretExpiry: a service has no tray, so `exocal run` logs
+// the expiry warning when the noted secret_expires date is near.
+func TestRunWarnsOfSecretExpiry(t *testing.T) {
+	e := newInstanceEnv(t)
+	s, err := config.Load(e.configFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	expires := time.Now().AddDate(0, 0, 3).Format(time.DateOnly)
+	s.SecretExpires = expires
+	if err := config.Save(e.configFile(), s); err != nil {
+		t.Fatal(err)
+	}
+	p := e.startRun(t)
+	if logs := p.logs.String(); !strings.Contains(logs, `level=WARN msg="client secret"`) || !strings.Contains(logs, "The client secret expires on "+expires) {
+		t.Errorf("run's log: want a warning that the secret expires on %s:\n%s", expires, logs)
+	}
+}
