@@ -39,7 +39,9 @@ type Request struct {
 	User string
 	// AutodiscoverURL is the SOAP autodiscover server; "" means the cloud's
 	// default (https://autodiscover-s.outlook.com). A bare host URL gets
-	// /autodiscover/autodiscover.svc appended.
+	// /autodiscover/autodiscover.svc appended; a URL ending in
+	// /autodiscover.xml (as FindAutodiscoverServer returns) is asked by POX
+	// instead of SOAP.
 	AutodiscoverURL string
 	// Server is ServerExternal (default) or ServerInternal.
 	Server string
@@ -88,7 +90,8 @@ type Result struct {
 	// Endpoint is the autodiscover URL that answered.
 	Endpoint string
 	Hops     []Hop
-	// SOAPError says why SOAP autodiscover failed when another method answered.
+	// SOAPError says why SOAP autodiscover (POX, for an AutodiscoverURL
+	// naming autodiscover.xml) failed when another method answered.
 	SOAPError error
 	// Cached is set when the result came from a Cache.
 	Cached bool
@@ -115,7 +118,16 @@ func Discover(ctx context.Context, req Request) (Result, error) {
 	if req.EWSURL != "" {
 		return r.configured()
 	}
-	res, soapErr := r.soap(ctx)
+	var res Result
+	var soapErr error
+	if namesPOX(r.req.AutodiscoverURL) {
+		// A URL naming autodiscover.xml is a POX server (the alternative
+		// server Autodiscover V2 names for Protocol=AutodiscoverV1): ask it
+		// by POX, not by SOAP at a .svc guessed from it.
+		res, soapErr = r.pox(ctx, r.req.AutodiscoverURL)
+	} else {
+		res, soapErr = r.soap(ctx)
+	}
 	if soapErr == nil {
 		return res, nil
 	}
@@ -397,6 +409,13 @@ func endpointOf(raw, file, other string) (string, error) {
 		u.Path = u.Path[:len(u.Path)-len(other)] + file
 	}
 	return u.String(), nil
+}
+
+// namesPOX reports whether raw is the URL of a POX endpoint (its path ends
+// in /autodiscover.xml).
+func namesPOX(raw string) bool {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	return err == nil && strings.HasSuffix(strings.ToLower(u.Path), "/autodiscover.xml")
 }
 
 // pickEWS chooses per Request.Server, falling back to the other URL.
