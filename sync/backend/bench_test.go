@@ -40,6 +40,22 @@ func benchShape() (mailboxes, events int, latency time.Duration) {
 	return
 }
 
+// benchQuiet is the streaming no-change measurement: the http.Client
+// Timeout of the backend under test (EXOCAL_BENCH_CLIENT_TIMEOUT, default
+// 2 s) and the quiet spell (EXOCAL_BENCH_QUIET, default 3 × that), so that
+// a streaming connection cut by the client's Timeout cannot go unseen.
+func benchQuiet() (timeout, quiet time.Duration) {
+	timeout = 2 * time.Second
+	if v, err := time.ParseDuration(os.Getenv("EXOCAL_BENCH_CLIENT_TIMEOUT")); err == nil && v > 0 {
+		timeout = v
+	}
+	quiet = 3 * timeout
+	if v, err := time.ParseDuration(os.Getenv("EXOCAL_BENCH_QUIET")); err == nil && v > 0 {
+		quiet = v
+	}
+	return timeout, quiet
+}
+
 func benchPrivacy() string {
 	if p := os.Getenv("EXOCAL_BENCH_PRIVACY"); p != "" {
 		return p
@@ -55,7 +71,8 @@ const getItemParallel = 2
 // BenchmarkFullSync runs a full sync of every mailbox in process (client
 // and emulator share the process, so RSS is measured by
 // BenchmarkFullSyncExec), then a no-change cycle with polling (a second
-// SyncOnce) and with streaming (Serve with the watcher up, no poll due).
+// SyncOnce) and with streaming (Serve with the watcher up, no poll due, a
+// quiet spell longer than the http.Client's Timeout; see benchQuiet).
 func BenchmarkFullSync(b *testing.B) {
 	nm, ne, latency := benchShape()
 	tn := tenant.Generate(tenant.Config{Seed: 1, Mailboxes: nm, Events: ne, Now: time.Now()})
@@ -130,10 +147,23 @@ func BenchmarkFullSync(b *testing.B) {
 		}
 		b.ReportMetric(float64(poll)/float64(nm), "poll-req/mailbox")
 
-		// No-change cycle, streaming: Serve with the watcher up; count the
-		// requests other than the streaming connection's over a quiet spell.
+		// No-change cycle, streaming: Serve with the watcher up and a quiet
+		// spell longer than the http.Client's Timeout, through a backend
+		// whose client has a short Timeout (benchQuiet) — ExoCal's default
+		// client has 60 s, and a streaming connection that such a timeout
+		// cuts shows here as reconnects and re-syncs. Every request counts:
+		// Subscribe and GetStreamingEvents reconnects, tokens, all of it.
+		timeout, quietFor := benchQuiet()
+		sbk, err := backend.New(context.Background(), backend.Settings{
+			AuthorityHost: srv.URL(), TenantID: "8c1b5f7e-3a2d-4e6f-9b0a-1c2d3e4f5a6b", ClientID: "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0",
+			ClientSecret: "bench~secret", User: tn.Mailboxes()[0], AutodiscoverURL: srv.URL(), ExchangeServer: "external",
+			MaxSubscriptionsPerConnection: 200, HTTPClient: &http.Client{Transport: c, Timeout: timeout},
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
 		cfg.PollInterval, cfg.Concurrency = time.Hour, engine.DefaultConcurrency
-		e := engine.New(cfg, deps)
+		e := engine.New(cfg, engine.Deps{Source: sbk.Source, Watcher: sbk.Watcher, Store: st, Sink: backend.ICSSink{}})
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- e.Serve(ctx) }()
@@ -151,18 +181,24 @@ func BenchmarkFullSync(b *testing.B) {
 			}
 		}
 		unsub()
+		time.Sleep(time.Second) // the start-up cycle's last replies
 		before = c.snapshot()
-		time.Sleep(3 * time.Second)
+		s0 := srv.Stats()
+		time.Sleep(quietFor)
 		after = c.snapshot()
+		s1 := srv.Stats()
 		quiet := 0
 		for op, n := range after {
-			if op != "GetStreamingEvents" && op != "Subscribe" {
-				quiet += n - before[op]
-			}
+			quiet += n - before[op]
 		}
 		cancel()
 		<-done
 		b.ReportMetric(float64(quiet)/float64(nm), "stream-req/mailbox")
+		b.ReportMetric(float64(s1.Requests-s0.Requests), "stream-requests")
+		b.ReportMetric(float64(after["SyncFolderItems"]-before["SyncFolderItems"]), "stream-SyncFolderItems")
+		b.ReportMetric(float64(s1.StreamsTotal-s0.StreamsTotal), "stream-reconnects")
+		b.ReportMetric(quietFor.Seconds(), "quiet-s")
+		sbk.Close()
 		bk.Close()
 		st.Close()
 	}

@@ -75,10 +75,18 @@ type Config struct {
 	HeartbeatTimeout time.Duration
 }
 
+// StreamMargin is how long past its ConnectionTimeout a GetStreamingEvents
+// may stay open before the client gives up waiting for the server to end it
+// (ConnectionStatus Closed).
+const StreamMargin = 2 * time.Minute
+
 // Client is an EWS client. It is safe for concurrent use.
 type Client struct {
 	url       string
-	hc        *http.Client
+	hc        *http.Client  // request/response operations: the caller's Timeout applies
+	streamHC  *http.Client  // GetStreamingEvents: hc without Timeout (see New)
+	minute    time.Duration // one ConnectionTimeout minute (tests shorten it)
+	margin    time.Duration // StreamMargin (tests shorten it)
 	version   string
 	ua        string
 	debug     *DebugLog
@@ -100,9 +108,20 @@ func New(cfg Config) *Client {
 		hc = &c
 	}
 	hc.Jar = nil // cookies live in Sessions
+	// A streaming request is meant to hang for up to 30 minutes: a
+	// whole-request http.Client.Timeout (often a minute) would cut every
+	// connection, and each cut would count as an outage. Streams get a copy
+	// without it; GetStreamingEvents bounds them itself (ConnectionTimeout
+	// plus StreamMargin, and the heartbeat watchdog). The caller's client is
+	// never modified.
+	shc := *hc
+	shc.Timeout = 0
 	c := &Client{
 		url:       cfg.URL,
 		hc:        hc,
+		streamHC:  &shc,
+		minute:    time.Minute,
+		margin:    StreamMargin,
 		version:   firstNonEmpty(cfg.ServerVersion, DefaultServerVersion),
 		ua:        firstNonEmpty(cfg.UserAgent, "ExoCal"),
 		debug:     cfg.Debug,
@@ -249,6 +268,11 @@ func (c *Client) buildRequestXML(mailbox string, op any) ([]byte, error) {
 // send posts op for mailbox through s and returns a 200 reply with its body
 // unread. Any other outcome is an *Error.
 func (c *Client) send(ctx context.Context, s *Session, opName, mailbox string, op any) (*http.Response, error) {
+	return c.sendWith(ctx, c.hc, s, opName, mailbox, op)
+}
+
+// sendWith is send through hc.
+func (c *Client) sendWith(ctx context.Context, hc *http.Client, s *Session, opName, mailbox string, op any) (*http.Response, error) {
 	body, err := c.buildRequest(mailbox, op)
 	if err != nil {
 		return nil, fmt.Errorf("ews: %s: build request: %w", opName, err)
@@ -264,7 +288,7 @@ func (c *Client) send(ctx context.Context, s *Session, opName, mailbox string, o
 	c.debug.logRequest(opName, req, body)
 
 	start := time.Now()
-	resp, err := c.hc.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		c.log.DebugContext(ctx, "ews call failed", "op", opName, "mailbox", mailbox, "err", err)
 		return nil, &Error{Op: opName, Mailbox: mailbox, Err: err}

@@ -70,7 +70,10 @@ func (r StreamResponse) Heartbeat() bool {
 // It returns nil when the server ends the connection (ConnectionStatus
 // Closed, or the end of the reply), an *Error when the server reports an
 // error for the whole request, and a transport error when the connection
-// breaks or stays silent longer than the client's heartbeat timeout.
+// breaks, stays silent longer than the client's heartbeat timeout, or is
+// still open StreamMargin after its ConnectionTimeout. The http.Client's
+// Timeout does not apply: it would cut a quiet connection long before the
+// server ends it (see New).
 // GetStreamingEvents is never retried by the client; the caller reconnects.
 func (c *Client) GetStreamingEvents(ctx context.Context, s *Session, mailbox string, ids []string, timeout time.Duration, fn func(StreamResponse)) error {
 	const op = "GetStreamingEvents"
@@ -82,16 +85,30 @@ func (c *Client) GetStreamingEvents(ctx context.Context, s *Session, mailbox str
 	req := &getStreamingEventsRequest{SubscriptionIDs: ids, ConnectionTimeout: minutes}
 	s = c.sessionFor(s, mailbox)
 
+	// The connection is bounded by the lifetime asked of the server plus a
+	// margin, and by the heartbeat watchdog; not by the http.Client's
+	// Timeout, which is for request/response operations (see New).
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var silent atomic.Bool
+	var silent, overdue atomic.Bool
 	watchdog := time.AfterFunc(c.heartbeat, func() { silent.Store(true); cancel() })
 	defer watchdog.Stop()
+	lifetime := time.AfterFunc(time.Duration(minutes)*c.minute+c.margin, func() { overdue.Store(true); cancel() })
+	defer lifetime.Stop()
+	stopped := func(status int) error {
+		switch {
+		case silent.Load():
+			return &Error{Op: op, Mailbox: mailbox, HTTPStatus: status, Err: errSilent}
+		case overdue.Load():
+			return &Error{Op: op, Mailbox: mailbox, HTTPStatus: status, Err: errOverdue}
+		}
+		return nil
+	}
 
-	resp, err := c.send(ctx, s, op, mailbox, req)
+	resp, err := c.sendWith(ctx, c.streamHC, s, op, mailbox, req)
 	if err != nil {
-		if silent.Load() {
-			return &Error{Op: op, Mailbox: mailbox, Err: errSilent}
+		if e := stopped(0); e != nil {
+			return e
 		}
 		return err
 	}
@@ -154,8 +171,8 @@ func (c *Client) GetStreamingEvents(ctx context.Context, s *Session, mailbox str
 	switch {
 	case errors.Is(err, errClosed), err == nil:
 		return nil
-	case silent.Load():
-		return &Error{Op: op, Mailbox: mailbox, HTTPStatus: resp.StatusCode, Err: errSilent}
+	case stopped(resp.StatusCode) != nil:
+		return stopped(resp.StatusCode)
 	}
 	var e *Error
 	if errors.As(err, &e) {
@@ -170,6 +187,10 @@ func (c *Client) GetStreamingEvents(ctx context.Context, s *Session, mailbox str
 var (
 	errClosed = errors.New("connection closed by the server")
 	errSilent = errors.New("no heartbeat from the server")
+	// errOverdue: the server kept the connection open well past the
+	// ConnectionTimeout it was asked for (a notification might have been
+	// cut off in flight, so this counts as a failure, not a normal end).
+	errOverdue = errors.New("the server did not end the connection after its ConnectionTimeout")
 )
 
 // parseStream reads SOAP envelopes one after another from r (with or

@@ -3,6 +3,7 @@ package ews
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"os"
 	"strings"
@@ -149,5 +150,78 @@ func TestGetStreamingEventsDebugLog(t *testing.T) {
 	}
 	if bytes.Contains(b, []byte("secret-backend")) {
 		t.Errorf("log holds the back-end cookie value")
+	}
+}
+
+// TestGetStreamingEventsOutlivesClientTimeout: a quiet stream that the
+// server keeps open (heartbeats only) for several times the http.Client's
+// Timeout is not cut by it; request/response operations still are, and the
+// caller's client is left as it was.
+func TestGetStreamingEventsOutlivesClientTimeout(t *testing.T) {
+	t.Parallel()
+	const clientTimeout = 300 * time.Millisecond
+	f := newFake(t, func(w http.ResponseWriter, r *http.Request, op string, body []byte) {
+		if op != "GetStreamingEvents" {
+			select { // slower than the client's Timeout
+			case <-time.After(5 * clientTimeout):
+			case <-r.Context().Done():
+			}
+			return
+		}
+		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+		w.WriteHeader(200)
+		beat := fixture(t, "examples/getstreamingevents-heartbeat.xml")
+		for range 8 { // 8 × 150 ms = 4 client timeouts
+			w.Write(beat)
+			w.(http.Flusher).Flush()
+			select {
+			case <-time.After(150 * time.Millisecond):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		w.Write(bytes.Replace(beat, []byte("<m:ConnectionStatus>OK<"), []byte("<m:ConnectionStatus>Closed<"), 1))
+	})
+	hc := f.srv.Client()
+	hc.Timeout = clientTimeout
+	c := f.client(Config{HTTPClient: hc})
+	var got []StreamResponse
+	err := c.GetStreamingEvents(context.Background(), nil, "a@contoso.com", []string{"s1"}, time.Minute, func(r StreamResponse) { got = append(got, r) })
+	if err != nil {
+		t.Fatalf("GetStreamingEvents: got %v, want nil (a normal end)", err)
+	}
+	if len(got) != 9 || got[8].ConnectionStatus != "Closed" {
+		t.Errorf("got %d responses (last %+v), want 9 ending with Closed", len(got), got[len(got)-1])
+	}
+	if _, err := c.Subscribe(context.Background(), nil, "a@contoso.com"); err == nil || !IsTransient(err) {
+		t.Errorf("Subscribe slower than the client's Timeout: got %v, want a transient error", err)
+	}
+	if hc.Timeout != clientTimeout || hc.Jar != nil {
+		t.Errorf("caller's client: got Timeout %v, want %v (unchanged)", hc.Timeout, clientTimeout)
+	}
+}
+
+// TestGetStreamingEventsOverdue: a server that keeps sending heartbeats
+// past ConnectionTimeout plus the margin is dropped, as a failure.
+func TestGetStreamingEventsOverdue(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, func(w http.ResponseWriter, r *http.Request, op string, body []byte) {
+		w.WriteHeader(200)
+		beat := fixture(t, "examples/getstreamingevents-heartbeat.xml")
+		for {
+			w.Write(beat)
+			w.(http.Flusher).Flush()
+			select {
+			case <-time.After(20 * time.Millisecond):
+			case <-r.Context().Done():
+				return
+			}
+		}
+	})
+	c := f.client(Config{})
+	c.minute, c.margin = 100*time.Millisecond, 100*time.Millisecond
+	err := c.GetStreamingEvents(context.Background(), nil, "a@contoso.com", []string{"s1"}, time.Minute, func(StreamResponse) {})
+	if !IsTransient(err) || !errors.Is(err, errOverdue) {
+		t.Errorf("got %v, want a transient error: not ended after ConnectionTimeout", err)
 	}
 }

@@ -30,7 +30,11 @@ const DefaultConnectionTimeout = 30 * time.Minute
 // the members' Subscribe and on the group's GetStreamingEvents. Each group
 // keeps one streaming connection open, reconnects when it ends, and
 // subscribes again (then reports the mailboxes as changed, since events may
-// have been lost) when the server no longer knows a subscription.
+// have been lost) when the server no longer knows a subscription. A
+// connection the server ends normally (ConnectionStatus Closed at its
+// ConnectionTimeout) is reopened with the same subscriptions and reported
+// neither as a change nor as down: the server queues a subscription's
+// events between connections, so nothing was missed.
 // WatchHealth also tells the caller when a group's stream goes down and
 // comes back, so that it can poll those mailboxes meanwhile.
 type Watcher struct {
