@@ -135,7 +135,13 @@ func (s *Server) handleAdmin(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 	case parts[0] == "faults" && r.Method == http.MethodPost:
 		var f Faults
-		if err := json.NewDecoder(r.Body).Decode(&f); err != nil {
+		dec := json.NewDecoder(r.Body)
+		dec.DisallowUnknownFields()
+		err := dec.Decode(&f)
+		if err == nil {
+			err = f.Check()
+		}
+		if err != nil {
 			http.Error(w, "faults: "+err.Error(), http.StatusBadRequest)
 			return
 		}

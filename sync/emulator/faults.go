@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"bufio"
+	"fmt"
 	"net"
 	"net/http"
 	"slices"
@@ -35,6 +36,27 @@ const (
 	// request is checked, so it fails with 401 (token revocation mid-run).
 	FaultRevoke FaultKind = "revoke"
 )
+
+// FaultKinds lists every fault kind, for the admin API's error message.
+var FaultKinds = []FaultKind{FaultServerBusy, Fault503, Fault429, FaultReset, FaultTruncate, FaultSlow, FaultRevoke}
+
+// Check says what is wrong with f, for the admin API: an unknown kind, or
+// a kind that can never hit (neither EveryN nor Probability).
+func (f Faults) Check() error {
+	if f.Kind == FaultNone {
+		return nil
+	}
+	if !slices.Contains(FaultKinds, f.Kind) {
+		return fmt.Errorf("unknown fault kind %q; known kinds: %v (or \"\" for none)", f.Kind, FaultKinds)
+	}
+	if f.EveryN <= 0 && f.Probability <= 0 {
+		return fmt.Errorf("fault kind %q would never hit: set EveryN (> 0) or Probability (0 to 1)", f.Kind)
+	}
+	if f.Probability > 1 {
+		return fmt.Errorf("Probability %v is over 1", f.Probability)
+	}
+	return nil
+}
 
 // Faults say which EWS requests fail and how. A request is hit when it is
 // the EveryN-th EWS request since SetFaults (EveryN > 0), or with

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -346,5 +347,32 @@ func TestAdminRefusesUnknownMode(t *testing.T) {
 	}
 	if st := e.adminState(); len(st.Modes) != 0 {
 		t.Errorf("modes: got %v, want none", st.Modes)
+	}
+}
+
+func TestAdminFaults(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, tt := range []struct {
+		body     string
+		want     int
+		wantText string
+	}{
+		{`{"Kind":"busy","EveryN":1}`, http.StatusBadRequest, `unknown fault kind "busy"; known kinds: [server-busy`},
+		{`{"Kind":"server-busy"}`, http.StatusBadRequest, "would never hit"},
+		{`{"Kind":"reset","Probability":2}`, http.StatusBadRequest, "over 1"},
+		{`{"Kind":"reset","EveryN":1,"Every":2}`, http.StatusBadRequest, `unknown field "Every"`},
+		{`{"Kind":"server-busy","EveryN":3}`, http.StatusNoContent, ""},
+		{`{"Kind":""}`, http.StatusNoContent, ""},
+	} {
+		resp, err := e.client.Post(e.ts.URL+"/_emulator/faults", "application/json", strings.NewReader(tt.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.want || !strings.Contains(string(b), tt.wantText) {
+			t.Errorf("POST faults %s: got %d %q, want %d saying %q", tt.body, resp.StatusCode, b, tt.want, tt.wantText)
+		}
 	}
 }
