@@ -11,6 +11,7 @@ const (
 	CauseSettingsUnreadable Cause = "settings-unreadable"
 	CauseSettingsInvalid    Cause = "settings-invalid"
 	CauseSyncDisabled       Cause = "sync-disabled"
+	CauseSettingsUnknownKey Cause = "settings-unknown-key" // a key of config.json is no setting (a warning)
 
 	CauseKeyringUnavailable  Cause = "keyring-unavailable"
 	CauseRegistrationMissing Cause = "registration-missing"

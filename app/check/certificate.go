@@ -30,7 +30,7 @@ func (r *runner) checkCertificate(st *Step, reg secrets.Registration, source str
 	case now.Before(info.NotBefore):
 		st.fail(finding{CauseCertificateInvalid,
 			"The client certificate (" + info.String() + ") is not valid before " + info.NotBefore.UTC().Format(time.DateOnly) + ": Entra refuses it until then.",
-			"Wait until then, or check this computer's clock, or store another certificate:\n  exocal secret set --certificate < bundle.pem"}, nil)
+			"Wait until then, or check this computer's clock, or store another certificate:\n" + r.f.setCertificate()}, nil)
 		return
 	}
 	st.State = StateOK
@@ -45,10 +45,14 @@ func (r *runner) checkCertificate(st *Step, reg secrets.Registration, source str
 
 // certificateFix says how to store a usable certificate bundle.
 func certificateFix(f facts) string {
+	headless := "or set EXOCAL_CLIENT_CERTIFICATE to that PEM text for headless use. "
+	if f.env.cert {
+		headless = ""
+	}
 	return "Store one PEM file holding the certificate (BEGIN CERTIFICATE) and its unencrypted RSA private key\n" +
 		"(BEGIN PRIVATE KEY or BEGIN RSA PRIVATE KEY):\n" +
-		"  exocal secret set --certificate < bundle.pem\n" +
-		"or set EXOCAL_CLIENT_CERTIFICATE to that PEM text for headless use. The certificate's public part must be\n" +
+		f.setCertificate() + "\n" +
+		headless + "The certificate's public part must be\n" +
 		"uploaded in " + f.appPage("Certificates & secrets > Certificates") + "."
 }
 
@@ -57,7 +61,7 @@ func newCertificateFix(f facts) string {
 	return "1. Create a new certificate and key, e.g.:\n" +
 		"     openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 365 -subj /CN=ExoCal -keyout key.pem -out cert.pem\n" +
 		"2. Upload cert.pem (the public part only) in " + f.appPage("Certificates & secrets > Certificates > Upload certificate") + ".\n" +
-		"3. Store both in ExoCal: cat cert.pem key.pem | exocal secret set --certificate\n" +
+		"3. Store both in ExoCal (cat cert.pem key.pem > bundle.pem):\n" + indent(f.setCertificate(), "   ") + "\n" +
 		"4. Once ExoCal works with it, delete the old certificate in Entra."
 }
 
@@ -77,8 +81,8 @@ func invalidCertificateFinding(f facts) finding {
 			"   - Not listed: click \"Upload certificate\" and upload the certificate's public part (a .cer, .pem or .crt file\n" +
 			"     holding only BEGIN CERTIFICATE, never the private key), e.g. made with\n" +
 			"       openssl x509 -in bundle.pem -out exocal.cer\n" +
-			"   - Another thumbprint listed: ExoCal holds a different certificate; store the matching one with\n" +
-			"       exocal secret set --certificate < bundle.pem\n" +
+			"   - Another thumbprint listed: ExoCal holds a different certificate; store the matching one:\n" +
+			indent(f.setCertificate(), "     ") + "\n" +
 			"3. Check that this is the app with Client ID " + f.client() + ", wait a minute, then run the check again."}
 }
 

@@ -186,6 +186,9 @@ type Input struct {
 	SettingsErr error
 	// SettingsPath is shown in fixes ("" omits it).
 	SettingsPath string
+	// SettingsWarnings are what loading the settings ignored (config.LoadWarn:
+	// unknown keys); the settings step shows them as a warning.
+	SettingsWarnings []string
 
 	// Store is where the registration lives (secrets.Default() for the
 	// keyring under the EXOCAL_* overrides). When nil, Registration and

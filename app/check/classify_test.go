@@ -66,7 +66,8 @@ func tokenReply(tok string) http.HandlerFunc {
 func loneInput(t *testing.T, authority string, hc *http.Client) Input {
 	t.Helper()
 	in := baseInput(t, []string{"user001@contoso.onmicrosoft.com"}, "", hc)
-	in.Settings.AuthorityHost = authority
+	// Not Microsoft's authority: autodiscover needs a server of its own.
+	in.Settings.AuthorityHost, in.Settings.AutodiscoverURL = authority, authority
 	return in
 }
 

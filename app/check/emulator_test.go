@@ -197,6 +197,60 @@ func TestFindings(t *testing.T) {
 			exit:    ExitOK,
 		},
 		{
+			// The advice above, followed: the alternative server is a POX
+			// endpoint and is asked by POX, so the step passes.
+			name: "autodiscover 401, alternative POX server configured",
+			emu:  func(o *emulator.Options) { o.Modes = []emulator.Mode{emulator.ModeAutodiscover401} },
+			setup: func(t *testing.T, f *fixture) {
+				f.in.Settings.AutodiscoverURL = f.srv.URL() + "/autodiscover/autodiscover.xml"
+			},
+			step: StepAutodiscover, state: StateOK, cause: CauseNone,
+			finding: []string{"POX autodiscover at http://127.0.0.1:", "/autodiscover/autodiscover.xml found http://127.0.0.1:", "/EWS/Exchange.asmx"},
+			exit:    ExitOK,
+		},
+		{
+			name: "authority not Microsoft's and no autodiscover URL",
+			setup: func(t *testing.T, f *fixture) { f.in.Settings.AutodiscoverURL = "" },
+			step:  StepSettings, state: StateFailed, cause: CauseSettingsInvalid,
+			finding: []string{"Autodiscover URL"}, fix: []string{"no default autodiscover server", "or set the EWS URL", "exocal config set KEY VALUE"},
+			exit: ExitSetup, skippedAfter: true,
+		},
+		{
+			name: "secret_expires setting passed",
+			setup: func(t *testing.T, f *fixture) {
+				f.in.SecretExpires = time.Now().AddDate(0, 0, -3)
+			},
+			step: StepRegistration, state: StateWarning, cause: CauseSecretExpiryPassed,
+			finding: []string{"has passed"}, fix: []string{"New client secret", "exocal config set secret_expires"}, exit: ExitOK,
+		},
+		{
+			name: "tenant alias from EXOCAL_TENANT_ID",
+			setup: func(t *testing.T, f *fixture) {
+				f.in.Store = secrets.Env{Base: f.in.Store, Getenv: envOf(secrets.EnvTenantID, "common")}
+			},
+			step: StepRegistration, state: StateFailed, cause: CauseTenantAlias,
+			finding: []string{`"common"`}, fix: []string{"EXOCAL_TENANT_ID is set and overrides the keyring", "unset EXOCAL_TENANT_ID", "export EXOCAL_TENANT_ID=<Directory (tenant) ID>"},
+			exit: ExitSetup, skippedAfter: true,
+		},
+		{
+			name: "invalid client ID from EXOCAL_CLIENT_ID",
+			setup: func(t *testing.T, f *fixture) {
+				f.in.Store = secrets.Env{Base: f.in.Store, Getenv: envOf(secrets.EnvClientID, "my-app")}
+			},
+			step: StepRegistration, state: StateFailed, cause: CauseRegistrationInvalid,
+			finding: []string{"Client ID is not valid"}, fix: []string{"unset EXOCAL_CLIENT_ID", "export EXOCAL_CLIENT_ID=<Application (client) ID>"},
+			exit: ExitSetup, skippedAfter: true,
+		},
+		{
+			name: "wrong secret from EXOCAL_CLIENT_SECRET",
+			setup: func(t *testing.T, f *fixture) {
+				f.in.Store = secrets.Env{Base: f.in.Store, Getenv: envOf(secrets.EnvClientSecret, "Wrong~secret-value-0000000000000000000")}
+			},
+			step: StepToken, state: StateFailed, cause: CauseInvalidSecret,
+			finding: []string{"AADSTS7000215"}, fix: []string{"EXOCAL_CLIENT_SECRET is set and overrides the keyring", "unset EXOCAL_CLIENT_SECRET"},
+			exit: ExitSetup, skippedAfter: true, secret: "Wrong~secret-value-0000000000000000000",
+		},
+		{
 			name: "conditional access blocks the app", emu: func(o *emulator.Options) { o.Modes = []emulator.Mode{emulator.ModeConditionalAccess} },
 			step: StepToken, state: StateFailed, cause: CauseConditionalAccess,
 			finding: []string{"Conditional Access", "AADSTS53003"}, fix: []string{"workload identities", "Service principal sign-ins", emuClientID, "correlation ID"},
@@ -413,6 +467,16 @@ func TestFindings(t *testing.T) {
 			}
 			assertNoSecrets(t, rep, find, f.rec.All())
 		})
+	}
+}
+
+// envOf is a Getenv with one variable set.
+func envOf(name, value string) func(string) string {
+	return func(k string) string {
+		if k == name {
+			return value
+		}
+		return ""
 	}
 }
 

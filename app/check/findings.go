@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/exocal/exocal/app/config"
 	"github.com/exocal/exocal/app/secrets"
 	"github.com/exocal/exocal/sync/auth"
 	"github.com/exocal/exocal/sync/autodiscover"
@@ -58,6 +59,68 @@ type facts struct {
 	// hasEWSRole: the token's claims showed full_access_as_app, so a 401
 	// with 2000008 means Exchange has not yet learnt of the consent.
 	hasEWSRole bool
+	// env says which registration values come from the EXOCAL_* variables,
+	// which override the keyring: fixes for those values name the variable.
+	env envValues
+}
+
+// envValues says which registration values an EXOCAL_* variable supplies.
+type envValues struct{ tenant, client, secret, cert bool }
+
+// envOverride is the fix line for a value an environment variable
+// supplies: `exocal config set` cannot help while the variable is set.
+func envOverride(name, placeholder, stored string) string {
+	return "  " + name + " is set and overrides the keyring, so correct the variable (export " + name + "=" + placeholder + ")\n" +
+		"  or unset it (unset " + name + ") and store the value with: " + stored
+}
+
+// setTenant is how to correct the Tenant ID (indented command lines).
+func (f facts) setTenant() string {
+	const cmd = "exocal config set tenant_id <Directory (tenant) ID>"
+	if f.env.tenant {
+		return envOverride(secrets.EnvTenantID, "<Directory (tenant) ID>", cmd)
+	}
+	return "  " + cmd
+}
+
+// setClient is how to correct the Client ID (indented command lines).
+func (f facts) setClient() string {
+	const cmd = "exocal config set client_id <Application (client) ID>"
+	if f.env.client {
+		return envOverride(secrets.EnvClientID, "<Application (client) ID>", cmd)
+	}
+	return "  " + cmd
+}
+
+// setSecret is how to store a client secret's Value, one or two sentences
+// starting with lead ("Paste it into ExoCal") unless the variable supplies
+// the secret. The secret never goes on a command line, so the variable is
+// to be changed where it is set.
+func (f facts) setSecret(lead string) string {
+	if f.env.secret {
+		return secrets.EnvClientSecret + " is set and overrides the keyring: put the Value into it where it is set (e.g. the\n" +
+			"service's environment file), or unset it (unset " + secrets.EnvClientSecret + ") and run `exocal secret set` (reads stdin)."
+	}
+	return lead + ": the settings window's Client Secret field, or `exocal secret set` (reads stdin),\n" +
+		"or " + secrets.EnvClientSecret + " for headless use."
+}
+
+// setCertificate is how to store a certificate bundle (indented lines).
+func (f facts) setCertificate() string {
+	const cmd = "exocal secret set --certificate < bundle.pem"
+	if f.env.cert {
+		return "  " + secrets.EnvClientCertificate + " is set and overrides the keyring: put the bundle's PEM text into it where it is set,\n" +
+			"  or unset it (unset " + secrets.EnvClientCertificate + ") and run: " + cmd
+	}
+	return "  " + cmd
+}
+
+// fromEnv notes, for the Entra findings, that a value comes from a variable.
+func (f facts) fromEnv(env bool, name string) string {
+	if !env {
+		return ""
+	}
+	return " (it comes from " + name + ", which overrides the keyring: correct or unset that variable)"
 }
 
 func (f facts) client() string {
@@ -104,8 +167,8 @@ func (f facts) newSecretFix() string {
 	return "1. Open " + f.appPage("Certificates & secrets > Client secrets") + ".\n" +
 		"2. Click \"New client secret\", choose an expiry, and copy the Value column right away (it is shown only once;\n" +
 		"   the Secret ID column next to it is NOT the secret).\n" +
-		"3. Paste it into ExoCal: the settings window's Client Secret field, or `exocal secret set` (reads stdin),\n" +
-		"   or EXOCAL_CLIENT_SECRET for headless use; note the new expiry date in the settings window.\n" +
+		"3. " + strings.ReplaceAll(f.setSecret("Paste it into ExoCal"), "\n", "\n   ") + "\n" +
+		"   Note the new expiry date: the settings window, or exocal config set secret_expires YYYY-MM-DD.\n" +
 		"Microsoft recommends a certificate instead of a secret for long-running services."
 }
 
@@ -118,7 +181,7 @@ func classifyToken(err error, f facts) finding {
 		return finding{CauseTenantAlias,
 			fmt.Sprintf("The Tenant ID %q is an alias, not a tenant: app-only sign-in needs the tenant itself.", f.tenantID),
 			"Enter the Directory (tenant) ID GUID from " + f.appPage("Overview") + " (or a verified domain such as contoso.onmicrosoft.com):\n" +
-				"  exocal config set tenant_id <Directory (tenant) ID>"}
+				f.setTenant()}
 	case auth.IsInvalidCertificate(err):
 		return invalidCertificateFinding(f)
 	case auth.IsConfig(err) && isCertificateConfig(err):
@@ -154,7 +217,7 @@ func classifyToken(err error, f facts) finding {
 		return finding{CauseTenantNotFound,
 			fmt.Sprintf("Entra at %s does not know the tenant %q (AADSTS%d).", f.authority, f.tenantID, entraCode(ee)),
 			"Copy the Directory (tenant) ID from " + f.appPage("Overview") + " and set it:\n" +
-				"  exocal config set tenant_id <Directory (tenant) ID>\n" +
+				f.setTenant() + "\n" +
 				"If the tenant is in a national cloud (US Government, China), set authority_host to that cloud's login host."}
 	case auth.IsAppNotFound(err) && ee != nil && ee.Has(auth.AADSTSAppDisabled):
 		return finding{CauseAppNotFound,
@@ -162,8 +225,8 @@ func classifyToken(err error, f facts) finding {
 			"In Microsoft Entra admin center > Enterprise applications > the app " + f.client() + " > Properties, set \"Enabled for users to sign in?\" to Yes."}
 	case auth.IsAppNotFound(err):
 		fix := "Entra knows no app with Client ID " + f.client() + " in tenant " + f.tenant() + ". One of these is wrong:\n" +
-			"- the Client ID: copy the Application (client) ID (not the Object ID) from the app's Overview page;\n" +
-			"- the Tenant ID: copy the Directory (tenant) ID from the same page — the tenant where the app is registered;\n"
+			"- the Client ID: copy the Application (client) ID (not the Object ID) from the app's Overview page" + f.fromEnv(f.env.client, secrets.EnvClientID) + ";\n" +
+			"- the Tenant ID: copy the Directory (tenant) ID from the same page — the tenant where the app is registered" + f.fromEnv(f.env.tenant, secrets.EnvTenantID) + ";\n"
 		if f.supportedAccount == "multi" {
 			fix += "- consent: Supported account is \"multi\" (Multiple organization). A multi-tenant app must be consented in this\n" +
 				"  tenant before it exists there: an administrator of " + f.tenant() + " opens\n" +
@@ -308,8 +371,12 @@ func classifyAutodiscover(err error, f facts, defaultEWS string) finding {
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		return finding{CauseCanceled, "Autodiscover was canceled or timed out.", setEWS}
 	}
+	empty := "empty means the default, " + config.DefaultAutodiscoverFor(f.authority)
+	if config.DefaultAutodiscoverFor(f.authority) == "" {
+		empty = "the authority host " + f.authority + " has no default, so it must be set"
+	}
 	return finding{CauseAutodiscoverFailed, "Autodiscover did not find the EWS URL for " + f.user + ".",
-		"Check the User and the Autodiscover URL (empty means " + "the default, https://autodiscover-s.outlook.com).\n" + setEWS}
+		"Check the User and the Autodiscover URL (" + empty + ").\n" + setEWS}
 }
 
 // ewsBlockFix is the tenant's EWS policy fix (EWS "Control access to EWS

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -111,16 +112,23 @@ func (r *runner) stepCtx() (context.Context, context.CancelFunc) {
 }
 
 func (r *runner) run() {
-	s := r.in.Settings
 	r.step(StepSettings, "Settings are valid", true, r.checkSettings)
 	r.step(StepRegistration, "App registration in the keyring", true, r.checkRegistration)
 	r.step(StepToken, "Token from Microsoft Entra ID", true, r.checkToken)
 	r.step(StepClaims, "Token permissions (full_access_as_app)", true, r.checkClaims)
 	r.step(StepAutodiscover, "Autodiscover finds the EWS URL", true, r.checkAutodiscover)
 	r.step(StepEWS, "EWS reachable and allowed for this app", true, r.checkEWS)
-	r.step(StepUserCalendar, "Calendar of the User "+s.User, false, r.checkUserCalendar)
+	r.step(StepUserCalendar, r.userCalendarTitle(), false, r.checkUserCalendar)
 	r.checkMailboxes()
 	r.checkSubscription()
+}
+
+// userCalendarTitle is the title of the User's calendar step.
+func (r *runner) userCalendarTitle() string {
+	if u := strings.TrimSpace(r.in.Settings.User); u != "" {
+		return "Calendar of the User " + u
+	}
+	return "Calendar of the User"
 }
 
 // --- settings ---------------------------------------------------------------
@@ -143,7 +151,8 @@ func (r *runner) checkSettings(st *Step) {
 				"  exocal config set sync_type ews"}, nil)
 		return
 	}
-	if err := s.Validate(); err != nil {
+	// Read-only: the check writes nothing, not even a probe in the export folder.
+	if err := s.ValidateReadOnly(); err != nil {
 		es := config.AsErrors(err)
 		labels := make([]string, 0, len(es))
 		var fix strings.Builder
@@ -156,12 +165,41 @@ func (r *runner) checkSettings(st *Step) {
 			fix.String()}, err)
 		return
 	}
-	how := "autodiscover at " + s.EffectiveAutodiscoverURL()
-	if s.EWSURL != "" {
-		how = "EWS URL " + s.EWSURL
-	}
 	st.State = StateOK
-	st.Finding = fmt.Sprintf("User %s, %d mailbox(es) to sync, %s, authority %s.", s.User, len(s.EffectiveMailboxes()), how, r.f.authority)
+	st.Finding = fmt.Sprintf("User %s, %d mailbox(es) to sync, %s, authority %s.", s.User, len(s.EffectiveMailboxes()), discoveryPlan(s), r.f.authority)
+	if len(in.SettingsWarnings) > 0 {
+		st.warn(finding{CauseSettingsUnknownKey,
+			st.Finding + " " + fmt.Sprintf("%d key(s) of the settings file are ignored.", len(in.SettingsWarnings)),
+			strings.Join(in.SettingsWarnings, "\n")}, nil)
+	}
+}
+
+// discoveryPlan says how the EWS URL will be found, as the settings stand.
+func discoveryPlan(s config.Settings) string {
+	switch u := s.AutodiscoverURL; {
+	case strings.TrimSpace(s.EWSURL) != "":
+		return "EWS URL " + s.EWSURL + " (ews_url; no autodiscover)"
+	case u != "" && isPOXURL(u):
+		return "POX autodiscover at " + u + " (autodiscover_url), Autodiscover V2 if it refuses the token"
+	case u != "":
+		return "SOAP autodiscover at " + u + " (autodiscover_url), Autodiscover V2 if it refuses the token"
+	}
+	return "SOAP autodiscover at the cloud's default " + s.EffectiveAutodiscoverURL() + ", Autodiscover V2 if it refuses the token"
+}
+
+// isPOXURL reports whether u names a POX endpoint (…/autodiscover.xml),
+// which sync/autodiscover asks by POX instead of SOAP.
+func isPOXURL(u string) bool {
+	if p, err := url.Parse(strings.TrimSpace(u)); err == nil {
+		return strings.HasSuffix(strings.ToLower(p.Path), "/autodiscover.xml")
+	}
+	return false
+}
+
+// sameURL compares two endpoint URLs, ignoring case and a trailing slash.
+func sameURL(a, b string) bool {
+	norm := func(s string) string { return strings.TrimRight(strings.ToLower(strings.TrimSpace(s)), "/") }
+	return norm(a) == norm(b)
 }
 
 // --- registration -----------------------------------------------------------
@@ -177,6 +215,7 @@ func (r *runner) checkRegistration(st *Step) {
 		source = "from the OS keyring"
 		if env, ok := storeEnv(in.Store); ok {
 			t, c, sec := env.Overridden()
+			r.f.env = envValues{tenant: t, client: c, secret: sec, cert: env.CertificateOverridden()}
 			if reg.UsesCertificate() {
 				sec = env.CertificateOverridden()
 			}
@@ -259,7 +298,7 @@ func (r *runner) checkRegistration(st *Step) {
 		st.fail(finding{CauseTenantAlias,
 			fmt.Sprintf("The Tenant ID %q is an alias, not a tenant: app-only sign-in needs the tenant itself (no user signs in to pick one).", reg.TenantID),
 			"Enter the Directory (tenant) ID GUID from " + r.f.appPage("Overview") + " (or a verified domain such as contoso.onmicrosoft.com):\n" +
-				"  exocal config set tenant_id <Directory (tenant) ID>"}, nil)
+				r.f.setTenant()}, nil)
 		return
 	}
 	if es := config.ValidateRegistration(reg.TenantID, reg.ClientID); len(es) > 0 {
@@ -267,7 +306,13 @@ func (r *runner) checkRegistration(st *Step) {
 		for _, fe := range es {
 			fmt.Fprintf(&fix, "- %s: %s\n", fe.Label, fe.Message)
 		}
-		fix.WriteString("Correct them in the settings window, or with exocal config set tenant_id|client_id VALUE")
+		fix.WriteString("Correct them in the settings window, or:")
+		if _, bad := es.For("tenant_id"); bad {
+			fix.WriteString("\n" + r.f.setTenant())
+		}
+		if _, bad := es.For("client_id"); bad {
+			fix.WriteString("\n" + r.f.setClient())
+		}
 		st.fail(finding{CauseRegistrationInvalid, "The Tenant ID or Client ID is not valid.", fix.String()}, es)
 		return
 	}
@@ -278,7 +323,7 @@ func (r *runner) checkRegistration(st *Step) {
 		}
 		st.fail(finding{CauseSecretIDNotValue, "The Client Secret holds the " + which + ", not the secret's Value.",
 			"In " + r.f.appPage("Certificates & secrets") + ", copy the Value column of a client secret (create one if none is\n" +
-				"listed or its Value is hidden) and paste it as the Client Secret, or run `exocal secret set`."}, nil)
+				"listed or its Value is hidden).\n" + r.f.setSecret("Store it as the Client Secret")}, nil)
 		return
 	}
 	if reg.UsesCertificate() {
@@ -290,7 +335,8 @@ func (r *runner) checkRegistration(st *Step) {
 	if auth.LooksLikeSecretID(reg.ClientSecret) {
 		st.warn(finding{CauseSecretLooksLikeID,
 			"The client secret is a GUID: that looks like the secret's ID, not its Value.",
-			"In " + r.f.appPage("Certificates & secrets") + ", copy the Value column (not Secret ID); if it is hidden, create a new secret."}, nil)
+			"In " + r.f.appPage("Certificates & secrets") + ", copy the Value column (not Secret ID); if it is hidden, create a new secret.\n" +
+				r.f.setSecret("Store it as the Client Secret")}, nil)
 		return
 	}
 	if exp := in.SecretExpires; !exp.IsZero() {
@@ -398,12 +444,12 @@ func (r *runner) checkClaims(st *Step) {
 	if config.IsGUID(r.f.tenantID) && c.TenantID != "" && !strings.EqualFold(c.TenantID, r.f.tenantID) {
 		st.warn(finding{CauseWrongTenantToken,
 			fmt.Sprintf("The token is for tenant %s, but the Tenant ID is %s.", c.TenantID, r.f.tenantID),
-			"Check the Tenant ID: exocal config set tenant_id <Directory (tenant) ID>"}, nil)
+			"Check the Tenant ID:\n" + r.f.setTenant()}, nil)
 	}
 	if c.AppID != "" && r.f.clientID != "" && !strings.EqualFold(c.AppID, r.f.clientID) {
 		st.warn(finding{CauseWrongTenantToken,
 			fmt.Sprintf("The token is for app %s, but the Client ID is %s.", c.AppID, r.f.clientID),
-			"Check the Client ID: exocal config set client_id <Application (client) ID>"}, nil)
+			"Check the Client ID:\n" + r.f.setClient()}, nil)
 	}
 }
 
@@ -453,22 +499,27 @@ func (r *runner) checkAutodiscover(st *Step) {
 		st.Finding = "Autodiscover (" + res.Method + ") found " + res.EWSURL + "."
 	}
 	if res.SOAPError != nil {
-		soapAt := s.EffectiveAutodiscoverURL()
+		first, firstAt := "SOAP", s.EffectiveAutodiscoverURL()
+		if isPOXURL(s.AutodiscoverURL) {
+			first = "POX"
+		}
 		var ae *autodiscover.Error
 		if errors.As(res.SOAPError, &ae) && ae.URL != "" {
-			soapAt = ae.URL
+			firstAt = ae.URL
 		}
-		fix := "SOAP autodiscover refuses app-only tokens in tenants with security defaults (Entra > Overview > Properties >\n" +
+		fix := first + " autodiscover refuses app-only tokens in tenants with security defaults (Entra > Overview > Properties >\n" +
 			"Manage security defaults). ExoCal fell back to Autodiscover V2, which worked. To skip autodiscover next time:\n" +
 			"  exocal config set ews_url " + res.EWSURL
+		// The alternative server is a POX endpoint, asked by POX: worth
+		// suggesting unless it is the server that just refused.
 		altCtx, altCancel := r.stepCtx()
 		alt, aerr := autodiscover.FindAutodiscoverServer(altCtx, req)
 		altCancel()
-		if aerr == nil && alt != "" {
-			fix += "\nor use the alternative autodiscover server Autodiscover V2 names:\n  exocal config set autodiscover_url " + alt
+		if aerr == nil && alt != "" && !sameURL(alt, s.AutodiscoverURL) && !sameURL(alt, firstAt) {
+			fix += "\nor use the alternative autodiscover server Autodiscover V2 names (ExoCal asks it by POX):\n  exocal config set autodiscover_url " + alt
 		}
 		st.warn(finding{CauseAutodiscoverSecurityDefaults,
-			"SOAP autodiscover at " + soapAt + " refused the token (as with security defaults); " + st.Finding, fix}, res.SOAPError)
+			first + " autodiscover at " + firstAt + " refused the token (as with security defaults); " + st.Finding, fix}, res.SOAPError)
 	}
 	if want := s.ExchangeServer; want != "" && res.Server != want {
 		st.warn(finding{CauseAutodiscoverOtherServer,
@@ -575,7 +626,7 @@ func (r *runner) checkSubscription() {
 		r.emit(skipped(st, r.gate))
 		return
 	case r.userErr != nil || !r.userRan:
-		r.emit(skipped(st, "Calendar of the User "+r.in.Settings.User))
+		r.emit(skipped(st, r.userCalendarTitle()))
 		return
 	}
 	start := time.Now()
