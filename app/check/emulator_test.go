@@ -209,7 +209,7 @@ func TestFindings(t *testing.T) {
 			exit:    ExitOK,
 		},
 		{
-			name: "authority not Microsoft's and no autodiscover URL",
+			name:  "authority not Microsoft's and no autodiscover URL",
 			setup: func(t *testing.T, f *fixture) { f.in.Settings.AutodiscoverURL = "" },
 			step:  StepSettings, state: StateFailed, cause: CauseSettingsInvalid,
 			finding: []string{"Autodiscover URL"}, fix: []string{"no default autodiscover server", "or set the EWS URL", "exocal config set KEY VALUE"},
