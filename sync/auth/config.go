@@ -254,7 +254,9 @@ func (c Config) resolve() (resolved, error) {
 }
 
 // newDefaultClient is a private client: it never shares or touches
-// http.DefaultTransport.
+// http.DefaultTransport. Its Timeout bounds whole request/response calls;
+// long-lived streaming requests must not run under it (ews.Client uses a
+// copy without it for GetStreamingEvents).
 func newDefaultClient() *http.Client {
 	return &http.Client{
 		Timeout: 60 * time.Second,

@@ -65,6 +65,11 @@ type Request struct {
 	MaxHops int
 	// Logger receives debug records; nil discards.
 	Logger *slog.Logger
+	// Debug, when not nil, is the protocol debug log: it receives every
+	// request and reply (see debug.go). Credential headers are redacted
+	// before they reach it; pass a writer that also redacts tokens and
+	// secrets in the text (an ews.DebugLog does).
+	Debug io.Writer
 }
 
 // Hop is one redirect that was followed.
@@ -346,8 +351,10 @@ func (r *run) do(ctx context.Context, op, method, target string, body string, he
 		hreq.Header[k] = v
 	}
 	hreq.Header.Set("User-Agent", "ExoCal")
+	r.debugRequest(op, hreq, body)
 	resp, err := r.client.Do(hreq)
 	if err != nil {
+		r.debugFailure(op, hreq, err)
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("autodiscover: %s %s: %w", op, target, ctx.Err())
 		}
@@ -361,6 +368,7 @@ func (r *run) do(ctx context.Context, op, method, target string, body string, he
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	r.debugResponse(op, resp, b)
 	if err != nil {
 		if ne := auth.ClassifyNetwork("autodiscover "+op, hreq.URL.Host, err); ne != nil {
 			return nil, ne

@@ -9,6 +9,7 @@ import (
 
 	"github.com/exocal/exocal/sync/auth"
 	"github.com/exocal/exocal/sync/calendar"
+	"github.com/exocal/exocal/sync/ews"
 )
 
 // Settings are the values the sync parts need, taken from config.Settings
@@ -98,14 +99,25 @@ func New(ctx context.Context, s Settings) (*Backend, error) {
 		return nil, &SetupError{Step: "token", Err: err}
 	}
 	b := &Backend{Tokens: ts}
+	// The protocol debug log is opened before autodiscover, so that its
+	// exchanges are logged too, and shared with the EWS client.
+	var dl *ews.DebugLog
+	if s.DebugLog != "" {
+		var err error
+		if dl, err = ews.OpenDebugLog(s.DebugLog, 0, 0); err != nil {
+			return nil, &SetupError{Step: "ews", Err: err}
+		}
+		b.closers = append(b.closers, dl.Close)
+	}
 	allowed := auth.AllowHosts(ts.Cloud(), s.AutodiscoverURL, s.EWSURL, s.AuthorityHost)
 	hc := auth.NewClient(s.HTTPClient, ts, allowed)
-	ewsURL, how, err := discover(ctx, hc, s, ts.Cloud(), log)
+	ewsURL, how, err := discover(ctx, hc, s, ts.Cloud(), log, dl)
 	if err != nil {
+		b.Close()
 		return nil, &SetupError{Step: "autodiscover", Err: err}
 	}
 	b.EWSURL, b.Discovery = ewsURL, how
-	if err := b.buildEWS(ctx, hc, s, log); err != nil {
+	if err := b.buildEWS(ctx, hc, s, log, dl); err != nil {
 		b.Close()
 		return nil, &SetupError{Step: "ews", Err: err}
 	}
@@ -113,12 +125,12 @@ func New(ctx context.Context, s Settings) (*Backend, error) {
 }
 
 // discover returns the EWS URL: the configured one, or autodiscover's.
-func discover(ctx context.Context, hc *http.Client, s Settings, cloud auth.Cloud, log *slog.Logger) (string, string, error) {
+func discover(ctx context.Context, hc *http.Client, s Settings, cloud auth.Cloud, log *slog.Logger, dl *ews.DebugLog) (string, string, error) {
 	if u := strings.TrimSpace(s.EWSURL); u != "" {
 		if _, err := auth.CheckURL(u); err != nil {
 			return "", "", err
 		}
 		return u, "configured", nil
 	}
-	return autodiscoverURL(ctx, hc, s, cloud, log)
+	return autodiscoverURL(ctx, hc, s, cloud, log, dl)
 }

@@ -21,11 +21,15 @@ var _ engine.HealthWatcher = (*ews.Watcher)(nil)
 var _ engine.FreeBusySource = (*ews.Source)(nil)
 
 // autodiscoverURL asks autodiscover for the EWS URL.
-func autodiscoverURL(ctx context.Context, hc *http.Client, s Settings, cloud auth.Cloud, log *slog.Logger) (string, string, error) {
-	res, err := autodiscover.Discover(ctx, autodiscover.Request{
+func autodiscoverURL(ctx context.Context, hc *http.Client, s Settings, cloud auth.Cloud, log *slog.Logger, dl *ews.DebugLog) (string, string, error) {
+	req := autodiscover.Request{
 		User: s.User, AutodiscoverURL: s.AutodiscoverURL, Server: s.ExchangeServer,
 		Cloud: cloud, HTTPClient: hc, Logger: log,
-	})
+	}
+	if dl != nil { // not a typed nil in the interface
+		req.Debug = dl
+	}
+	res, err := autodiscover.Discover(ctx, req)
 	if err != nil {
 		return "", "", err
 	}
@@ -36,20 +40,13 @@ func autodiscoverURL(ctx context.Context, hc *http.Client, s Settings, cloud aut
 	return res.EWSURL, how, nil
 }
 
-// buildEWS builds the EWS client, Source and Watcher.
-func (b *Backend) buildEWS(_ context.Context, hc *http.Client, s Settings, log *slog.Logger) error {
+// buildEWS builds the EWS client, Source and Watcher; dl (nil: off) is the
+// protocol debug log.
+func (b *Backend) buildEWS(_ context.Context, hc *http.Client, s Settings, log *slog.Logger, dl *ews.DebugLog) error {
 	// A token revoked before its expiry (401 invalid_token): drop it and
 	// repeat the call once with a new one (requests and the watcher).
 	retry := &ews.Retry{RefreshAuth: func() bool { b.Tokens.Invalidate(); return true }}
-	cfg := ews.Config{URL: b.EWSURL, HTTPClient: hc, Retry: retry, Logger: log, UserAgent: "ExoCal"}
-	if s.DebugLog != "" {
-		dl, err := ews.OpenDebugLog(s.DebugLog, 0, 0)
-		if err != nil {
-			return err
-		}
-		cfg.Debug = dl
-		b.closers = append(b.closers, dl.Close)
-	}
+	cfg := ews.Config{URL: b.EWSURL, HTTPClient: hc, Retry: retry, Logger: log, UserAgent: "ExoCal", Debug: dl}
 	c := ews.New(cfg)
 	b.Source = ews.NewSource(c)
 	b.Watcher = &ews.Watcher{Client: c, MaxPerConnection: s.MaxSubscriptionsPerConnection, Logger: log}
