@@ -68,11 +68,27 @@ func runDemoApp(ctx context.Context, dir string, log *slog.Logger) int {
 		defer h.Close()
 		return serveHeadless(ctx, h, log)
 	}
+	cfgPath, err := config.Path()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "exocal demo: %s.\n", cliSentence(err))
+		return exitSetup
+	}
+	// The GUI toolkit (Fyne 2.7) keeps its own settings under
+	// XDG_CONFIG_HOME and watches them until the process ends, re-creating
+	// (and re-reading, after the window is gone: a crash) what disappears.
+	// So it keeps the user's XDG_CONFIG_HOME, and the demo's own settings
+	// are named by path; the temporary folder can then be removed at exit.
+	if userConfigHomeSet {
+		os.Setenv("XDG_CONFIG_HOME", userConfigHome)
+	} else {
+		os.Unsetenv("XDG_CONFIG_HOME")
+	}
 	opts, err := app.DefaultOptions(log)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "exocal demo: %s.\n", cliSentence(err))
 		return exitSetup
 	}
+	opts.ConfigPath, opts.Profile = cfgPath, app.KeyringProfile(cfgPath)
 	// A private single-instance socket: a running ExoCal is not disturbed.
 	opts.SocketPath = filepath.Join(dir, "exocal.sock")
 	// The demo runs in throw-away folders: no login entry.
@@ -80,6 +96,13 @@ func runDemoApp(ctx context.Context, dir string, log *slog.Logger) int {
 	// The status window opens at start: the demo is there to be seen.
 	return runApp(ctx, "exocal demo", opts, ui.Options{ShowStatus: true}, log)
 }
+
+// userConfigHome is XDG_CONFIG_HOME as the demo found it (set: whether it
+// was set at all), for the GUI toolkit's own settings (runDemoApp).
+var (
+	userConfigHome    string
+	userConfigHomeSet bool
+)
 
 // startDemoTenant starts the emulator on loopback and points a private
 // configuration at it: XDG_CONFIG_HOME, XDG_CACHE_HOME and XDG_DATA_HOME go
@@ -91,6 +114,7 @@ func startDemoTenant(mailboxes, events int, log *slog.Logger) (*emulator.Server,
 	if err != nil {
 		return nil, "", fmt.Errorf("create a temporary folder: %w", err)
 	}
+	userConfigHome, userConfigHomeSet = os.LookupEnv("XDG_CONFIG_HOME")
 	for env, sub := range map[string]string{"XDG_CONFIG_HOME": "config", "XDG_CACHE_HOME": "cache", "XDG_DATA_HOME": "data"} {
 		os.Setenv(env, filepath.Join(dir, sub))
 	}
