@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/exocal/exocal/app/check"
+	"github.com/exocal/exocal/app/config"
 	"github.com/exocal/exocal/app/secrets"
 )
 
@@ -27,6 +28,12 @@ Walks the setup step by step — settings, the app registration in the keyring,
 the Entra token and its permissions, autodiscover, EWS, the User's and every
 synced mailbox's calendar, streaming notifications — and prints, for each
 failure, what is wrong and how to fix it. Nothing is written anywhere.
+
+  --json                  print one JSON document instead of the checklist
+  --secret-expires DATE   the client secret's expiry date (YYYY-MM-DD): warns from
+                          14 days before it. Without the flag, the secret_expires
+                          setting is used (exocal config set secret_expires DATE);
+                          the flag wins when both are given.
 
 Exit code: 0 when every required step passes, 2 for a configuration or
 authentication problem, 1 otherwise (the network, a mailbox).
@@ -45,7 +52,7 @@ func checkMain(ctx context.Context, args []string, stdout, stderr io.Writer, sto
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, checkUsage) }
 	asJSON := fs.Bool("json", false, "print one JSON document instead of the checklist")
-	expires := fs.String("secret-expires", "", "the client secret's expiry date (YYYY-MM-DD), to warn before it lapses")
+	expires := fs.String("secret-expires", "", "the client secret's expiry date (YYYY-MM-DD), to warn before it lapses; default: the secret_expires setting")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -65,7 +72,16 @@ func checkMain(ctx context.Context, args []string, stdout, stderr io.Writer, sto
 		}
 		in.SecretExpires = t
 	}
-	in.SettingsPath, in.Settings, in.SettingsErr = loadSettings()
+	var warnings []config.Warning
+	in.SettingsPath, in.Settings, warnings, in.SettingsErr = loadSettingsWarn()
+	for _, w := range warnings {
+		in.SettingsWarnings = append(in.SettingsWarnings, w.Message)
+	}
+	if in.SecretExpires.IsZero() {
+		// The flag wins; without it, the date noted in the settings (as the
+		// settings window's "Test connection" and the tray use it).
+		in.SecretExpires = in.Settings.SecretExpiry()
+	}
 
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()

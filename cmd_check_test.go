@@ -31,8 +31,14 @@ var cliJWT = regexp.MustCompile(`eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.`)
 // touched). t.Setenv rules out t.Parallel for these tests.
 func cliEnv(t *testing.T, secret string, extraMailboxes ...string) *emulator.Server {
 	t.Helper()
+	return cliEnvModes(t, nil, secret, extraMailboxes...)
+}
+
+// cliEnvModes is cliEnv with the emulator in modes.
+func cliEnvModes(t *testing.T, modes []emulator.Mode, secret string, extraMailboxes ...string) *emulator.Server {
+	t.Helper()
 	tn := tenant.Generate(tenant.Config{Seed: 9, Mailboxes: 2, Events: 3, Now: time.Now()})
-	srv := emulator.New(emulator.Options{Tenant: tn, TenantID: cliTenantID, ClientID: cliClientID, ClientSecret: cliSecret, Seed: 9})
+	srv := emulator.New(emulator.Options{Tenant: tn, TenantID: cliTenantID, ClientID: cliClientID, ClientSecret: cliSecret, Seed: 9, Modes: modes})
 	if err := srv.Start(""); err != nil {
 		t.Fatal(err)
 	}
@@ -166,4 +172,146 @@ func TestCheckDispatch(t *testing.T) {
 		t.Fatalf("got %v (%v), want a JSON document with ok true:\n%s", doc["ok"], err, out)
 	}
 	assertCLIClean(t, string(out))
+}
+
+// editSettings loads config.json, lets mod change it and saves it.
+func editSettings(t *testing.T, mod func(*config.Settings)) {
+	t.Helper()
+	path, s, err := loadSettings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod(&s)
+	if err := config.Save(path, s); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// runCheck runs `exocal check args...` and returns stdout, stderr and the exit code.
+func runCheckCLI(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := checkMain(context.Background(), args, &stdout, &stderr, secrets.Default(), nil)
+	assertCLIClean(t, stdout.String()+stderr.String())
+	return stdout.String(), stderr.String(), code
+}
+
+// TestCheckUsesSecretExpiresSetting: without --secret-expires, the
+// secret_expires setting warns (as the settings window's test does); the
+// flag wins over it.
+func TestCheckUsesSecretExpiresSetting(t *testing.T) {
+	tests := []struct {
+		name    string
+		setting string
+		args    []string
+		want    string // in stdout
+		unwant  string
+	}{
+		{"expires in 5 days", time.Now().AddDate(0, 0, 5).Format(time.DateOnly), nil,
+			"! WARNING App registration in the keyring: The client secret expires on " + time.Now().AddDate(0, 0, 5).Format(time.DateOnly), ""},
+		{"passed", "2026-11-01", nil, "! WARNING App registration in the keyring: The client secret's expiry date you noted, 2026-11-01, has passed.", "✔ OK      App registration"},
+		{"the flag wins", "2026-11-01", []string{"--secret-expires", "2099-01-01"}, "The secret expires on 2099-01-01.", "has passed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cliEnv(t, cliSecret)
+			editSettings(t, func(s *config.Settings) { s.SecretExpires = tt.setting })
+			out, _, code := runCheckCLI(t, tt.args...)
+			if code != 0 || !strings.Contains(out, tt.want) || tt.unwant != "" && strings.Contains(out, tt.unwant) {
+				t.Errorf("got exit %d and\n%s\nwant exit 0 with %q (and no %q)", code, out, tt.want, tt.unwant)
+			}
+		})
+	}
+	var stderr bytes.Buffer
+	checkMain(context.Background(), []string{"--help"}, io.Discard, &stderr, secrets.Default(), nil)
+	if help := strings.Join(strings.Fields(stderr.String()), " "); !strings.Contains(help, "the secret_expires setting is used") || !strings.Contains(help, "the flag wins") {
+		t.Errorf("check --help: got\n%s\nwant it to say the setting is used without the flag", stderr.String())
+	}
+}
+
+// TestCheckAutodiscoverAdviceFollowed: in a tenant that refuses SOAP
+// autodiscover, the check advises the alternative (POX) server; after
+// `config set autodiscover_url` with exactly that URL the step passes.
+func TestCheckAutodiscoverAdviceFollowed(t *testing.T) {
+	cliEnvModes(t, []emulator.Mode{emulator.ModeAutodiscover401}, cliSecret)
+	out, _, code := runCheckCLI(t)
+	m := regexp.MustCompile(`exocal config set autodiscover_url (\S+)`).FindStringSubmatch(out)
+	if code != 0 || m == nil {
+		t.Fatalf("got exit %d and\n%s\nwant exit 0 with the autodiscover_url advice", code, out)
+	}
+	editSettings(t, func(s *config.Settings) {
+		if err := config.Set(s, "autodiscover_url", m[1]); err != nil {
+			t.Fatal(err)
+		}
+	})
+	out, _, code = runCheckCLI(t)
+	if code != 0 || !strings.Contains(out, "✔ OK      Autodiscover finds the EWS URL: POX autodiscover at "+m[1]) || strings.Contains(out, "config set autodiscover_url") {
+		t.Errorf("after the advice: got exit %d and\n%s\nwant the autodiscover step to pass by POX at %s", code, out, m[1])
+	}
+}
+
+// TestCheckWithoutAutodiscoverServer: an authority that is not Microsoft's
+// has no default autodiscover server; the settings step says so and names
+// the fix instead of claiming Microsoft's default.
+func TestCheckWithoutAutodiscoverServer(t *testing.T) {
+	cliEnv(t, cliSecret)
+	editSettings(t, func(s *config.Settings) { s.AutodiscoverURL = "" })
+	out, _, code := runCheckCLI(t)
+	if code != exitSetup || !strings.Contains(out, "✘ FAILED  Settings are valid: 1 setting(s) are not valid: Autodiscover URL.") ||
+		!strings.Contains(out, "no default autodiscover server") || strings.Contains(out, "autodiscover-s.outlook.com") {
+		t.Errorf("got exit %d and\n%s\nwant the settings step to fail on Autodiscover URL", code, out)
+	}
+}
+
+// TestCheckFixNamesTheVariable: a value from EXOCAL_TENANT_ID cannot be
+// corrected with `exocal config set`; the fix says to correct or unset it.
+func TestCheckFixNamesTheVariable(t *testing.T) {
+	cliEnv(t, cliSecret)
+	t.Setenv(secrets.EnvTenantID, "common")
+	out, _, code := runCheckCLI(t)
+	if code != exitSetup || !strings.Contains(out, "EXOCAL_TENANT_ID is set and overrides the keyring") || !strings.Contains(out, "unset EXOCAL_TENANT_ID") {
+		t.Errorf("got exit %d and\n%s\nwant the fix to name EXOCAL_TENANT_ID", code, out)
+	}
+}
+
+// TestCheckWritesNothing: the check ("Nothing is written anywhere") leaves
+// the export folder uncreated and XDG_DATA_HOME empty.
+func TestCheckWritesNothing(t *testing.T) {
+	cliEnv(t, cliSecret)
+	data := os.Getenv("XDG_DATA_HOME")
+	if _, code := runCheckCLIOut(t); code != 0 {
+		t.Fatalf("got exit %d, want 0", code)
+	}
+	if _, err := os.Stat(data); !os.IsNotExist(err) {
+		var found []string
+		filepath.WalkDir(data, func(p string, _ os.DirEntry, _ error) error { found = append(found, p); return nil })
+		t.Errorf("check wrote under XDG_DATA_HOME: got %v, want nothing", found)
+	}
+}
+
+func runCheckCLIOut(t *testing.T) (string, int) {
+	t.Helper()
+	out, _, code := runCheckCLI(t)
+	return out, code
+}
+
+// TestCheckWarnsAboutUnknownKeys: a typo in config.json is named.
+func TestCheckWarnsAboutUnknownKeys(t *testing.T) {
+	cliEnv(t, cliSecret)
+	path, err := config.Path()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = append([]byte(`{"poll_intervall": "1m",`), b[1:]...)
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _, code := runCheckCLI(t)
+	if code != 0 || !strings.Contains(out, "! WARNING Settings are valid:") || !strings.Contains(out, `the key "poll_intervall" is not a setting and is ignored; did you mean "poll_interval"?`) || !strings.Contains(out, path) {
+		t.Errorf("got exit %d and\n%s\nwant a warning naming the key and the file", code, out)
+	}
 }

@@ -100,12 +100,27 @@ func failSetup(err error) int {
 // loadSettings loads config.json from its usual place; path is set once
 // the place is known, even when loading fails.
 func loadSettings() (path string, s config.Settings, err error) {
+	path, s, _, err = loadSettingsWarn()
+	return path, s, err
+}
+
+// loadSettingsWarn is loadSettings that also returns what loading ignored
+// (config.LoadWarn: keys of the file that are no setting).
+func loadSettingsWarn() (path string, s config.Settings, warnings []config.Warning, err error) {
 	path, err = config.Path()
 	if err != nil {
-		return "", config.Settings{}, err
+		return "", config.Settings{}, nil, err
 	}
-	s, err = config.Load(path)
-	return path, s, err
+	s, warnings, err = config.LoadWarn(path)
+	return path, s, warnings, err
+}
+
+// printWarnings prints each warning of loading the settings as
+// "exocal: warning: …".
+func printWarnings(w io.Writer, ws []config.Warning) {
+	for _, x := range ws {
+		fmt.Fprintf(w, "exocal: warning: %s\n", x.Message)
+	}
 }
 
 func configPath(args []string) int {
@@ -136,10 +151,11 @@ func configShow(args []string) int {
 	if code, done := parseNoArgs("exocal config show", "Usage: exocal config show\n\nPrints the settings as JSON, with the registration from the OS keyring\n(or the EXOCAL_* variables); the client secret is shown only as stored or missing.\n", args); done {
 		return code
 	}
-	_, s, err := loadSettings()
+	_, s, warnings, err := loadSettingsWarn()
 	if err != nil {
 		return failSetup(err)
 	}
+	printWarnings(os.Stderr, warnings)
 	out := shown{Settings: s, ClientSecret: "missing", ClientCertificate: "none"}
 	store := registrationStore()
 	ctx, cancel := context.WithTimeout(context.Background(), keyringTimeout)
@@ -185,9 +201,13 @@ func configSet(args []string) int {
 	case "tenant_id", "client_id":
 		return setRegistrationKey(key, value)
 	}
-	path, s, err := loadSettings()
+	path, s, warnings, err := loadSettingsWarn()
 	if err != nil {
 		return failSetup(err)
+	}
+	if len(warnings) > 0 {
+		printWarnings(os.Stderr, warnings)
+		fmt.Fprintln(os.Stderr, "exocal: note: saving rewrites the file without the ignored key(s).")
 	}
 	if err := config.Set(&s, key, value); err != nil {
 		printFieldErrors(err)
