@@ -292,4 +292,9 @@ if [ -n "${STATUS_SCREENSHOT:-}" ]; then
 fi
 quit
 wait_exit "Quit clicked over D-Bus (demo)"
+demo_dir=$(sed -n 's|.*ICS files in \(/.*exocal-demo-[^/]*\)/.*|\1|p' "$tmp/demo.log" | head -1)
+[ -n "$demo_dir" ] || fail "demo: its first line did not name its temporary folder: $(head -1 "$tmp/demo.log")"
+sleep 0.5   # anything re-creating it would have done so by now
+[ ! -e "$demo_dir" ] || fail "demo: its temporary folder $demo_dir is still there after Quit: $(find "$demo_dir" | head)"
+echo "OK demo: its temporary folder is gone after Quit"
 echo "PASS gui-test"
