@@ -12,7 +12,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 BIN     := $(CURDIR)/bin/exocal
 
-.PHONY: all build install uninstall demo test test-reset test-unit test-race test-integration bench deps-build deps-test fmt vet clean
+.PHONY: all build install uninstall screenshots demo test test-reset test-unit test-race test-integration bench deps-build deps-test fmt vet clean
 
 all: build
 
@@ -36,6 +36,12 @@ install: build
 uninstall:
 	-$(DESTDIR)$(PREFIX)/bin/exocal desktop uninstall
 	rm -f $(DESTDIR)$(PREFIX)/bin/exocal
+
+## screenshots: refresh the README's pictures (docs/settings.png,
+## docs/status.png) from the real windows under Xvfb; `make test` saves the
+## same pictures in bin/.
+screenshots: build
+	SCREENSHOT=$(CURDIR)/docs/settings.png STATUS_SCREENSHOT=$(CURDIR)/docs/status.png .ci/gui-test.sh $(BIN)
 
 ## demo: the tray app against the in-process emulated Exchange Online tenant.
 demo: build
@@ -74,7 +80,7 @@ test/ics/node_modules: test/ics/package-lock.json
 
 test-integration: build test-reset
 	.ci/keyring-session.sh env EXOCAL_REAL_KEYRING=1 bash -c "$(GOTEST) -run 'RealKeyring' . ./app/secrets ./ui/settings | $(REPORT) -add $(COUNTS)"
-	.ci/gui-test.sh $(BIN) && echo "1 0 0" >> $(COUNTS)
+	SCREENSHOT=$(CURDIR)/bin/settings.png STATUS_SCREENSHOT=$(CURDIR)/bin/status.png .ci/gui-test.sh $(BIN) && echo "1 0 0" >> $(COUNTS)
 
 ## bench: the benchmarks behind docs/PERFORMANCE.md.
 bench: build
