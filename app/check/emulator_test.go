@@ -3,6 +3,7 @@ package check
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -440,6 +441,9 @@ func TestFindings(t *testing.T) {
 				t.Fatalf("step %s: got %s/%q, want %s/%q:\n%s", s.ID, s.State, s.Cause, tt.state, tt.cause, stepsSummary(rep))
 			}
 			assertWording(t, s, f.fill(tt.finding), f.fill(tt.fix))
+			for _, st := range rep.Steps {
+				assertPunctuation(t, st.Title+": "+st.Finding+"\n"+st.Fix)
+			}
 			for _, prev := range rep.Steps[:idx] {
 				if prev.State == StateFailed || prev.State == StateSkipped {
 					t.Errorf("step %s before %s: got %s (%s), want it to pass", prev.ID, s.ID, prev.State, prev.Finding)
@@ -467,6 +471,18 @@ func TestFindings(t *testing.T) {
 			}
 			assertNoSecrets(t, rep, find, f.rec.All())
 		})
+	}
+}
+
+// badPunctuation matches doubled sentence marks (".;", "..", ". ." but not
+// an ellipsis "...") and a space before a colon.
+var badPunctuation = regexp.MustCompile(`[.;,]\s*[;,]|[^.]\.\s*\.(?:[^.]|$)| :`)
+
+// assertPunctuation checks a text for doubled punctuation.
+func assertPunctuation(t *testing.T, text string) {
+	t.Helper()
+	if m := badPunctuation.FindString(text); m != "" {
+		t.Errorf("got %q in\n%s", m, text)
 	}
 }
 

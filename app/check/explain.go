@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/exocal/exocal/app/config"
+	"github.com/exocal/exocal/app/secrets"
 	"github.com/exocal/exocal/sync/auth"
 	"github.com/exocal/exocal/sync/autodiscover"
 	"github.com/exocal/exocal/sync/ews"
@@ -29,14 +31,27 @@ type Explanation struct {
 // roles, autodiscover and EWS failures, network trouble. tenantID and
 // clientID fill in the fixes (the secret is never needed nor shown).
 // mailbox is the mailbox the error concerns ("" when none). It returns
-// CauseNone and an empty Finding for an error it cannot name.
+// CauseNone and an empty Finding for an error it cannot name. Fixes about
+// a value that an EXOCAL_* variable of this process supplies (the
+// registration of secrets.Default) say to correct or unset the variable.
 func Explain(err error, s config.Settings, tenantID, clientID, mailbox string) Explanation {
+	return explain(err, s, tenantID, clientID, mailbox, os.Getenv)
+}
+
+// envFrom says which registration values the EXOCAL_* variables supply.
+func envFrom(getenv func(string) string) envValues {
+	e := secrets.Env{Getenv: getenv}
+	t, c, sec := e.Overridden()
+	return envValues{tenant: t, client: c, secret: sec, cert: e.CertificateOverridden()}
+}
+
+func explain(err error, s config.Settings, tenantID, clientID, mailbox string, getenv func(string) string) Explanation {
 	if err == nil {
 		return Explanation{}
 	}
 	f := facts{tenantID: tenantID, clientID: clientID, supportedAccount: s.SupportedAccount,
 		authority: s.AuthorityHost, user: s.User, ewsURL: s.EWSURL, pollInterval: time.Duration(s.PollInterval),
-		getenv: func(string) string { return "" }, stepTimeout: 30 * time.Second}
+		getenv: func(string) string { return "" }, stepTimeout: 30 * time.Second, env: envFrom(getenv)}
 	if f.authority == "" {
 		f.authority = config.DefaultAuthorityHost
 	}

@@ -44,6 +44,15 @@ func TestExplain(t *testing.T) {
 			}
 		})
 	}
+	// A secret from EXOCAL_CLIENT_SECRET (headless `exocal run`): the fix
+	// names the variable, which `exocal secret set` cannot override.
+	expired := wrap(&auth.EntraError{Code: "invalid_client", AADSTS: auth.AADSTSSecretExpired, HTTPStatus: 401})
+	if got := explain(expired, s, emuTenantID, emuClientID, "", envOf(secrets.EnvClientSecret, "x")); !strings.Contains(got.Fix, "EXOCAL_CLIENT_SECRET is set and overrides the keyring") {
+		t.Errorf("secret from the environment: got fix\n%s\nwant it to name EXOCAL_CLIENT_SECRET", got.Fix)
+	}
+	if got := explain(expired, s, emuTenantID, emuClientID, "", envOf("OTHER", "x")); strings.Contains(got.Fix, "is set and overrides") {
+		t.Errorf("no variable: got fix\n%s\nwant no variable named", got.Fix)
+	}
 	if got := Explain(errors.New("something else"), s, "", "", ""); got.Cause != CauseNone || got.Finding != "" {
 		t.Errorf("unknown error: got %+v, want nothing", got)
 	}

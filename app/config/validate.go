@@ -147,7 +147,10 @@ var validators = []struct {
 			return nil
 		}
 		if msg := checkURL(s.AutodiscoverURL); msg != "" {
-			return fieldErr("autodiscover_url", "%s Leave it empty to use %s.", msg, DefaultAutodiscoverURL)
+			if def := DefaultAutodiscoverFor(s.AuthorityHost); def != "" {
+				return fieldErr("autodiscover_url", "%s Leave it empty to use %s.", msg, def)
+			}
+			return fieldErr("autodiscover_url", "%s", msg)
 		}
 		return nil
 	}},
