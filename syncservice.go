@@ -118,7 +118,9 @@ func (s *syncService) Run(ctx context.Context) error {
 		if err != nil {
 			backoff = min(max(2*backoff, 5*time.Second), 5*time.Minute)
 			s.log.Warn("sync: setup failed", "err", err, "retry_in", backoff)
-			s.publish(app.Status{State: app.StateError, Err: s.explain(err, settings, bs, "")})
+			st := app.Status{State: app.StateError}
+			st.Err, st.Fix = s.explain(err, settings, bs, "")
+			s.publish(st)
 			if !s.wait(ctx, backoff) {
 				return nil
 			}
@@ -177,7 +179,7 @@ func (s *syncService) serve(ctx context.Context, b *backend.Backend, st *store.S
 		case <-ctx.Done():
 			return false
 		case es := <-statuses:
-			s.publish(toAppStatus(es, func(err error, mailbox string) string {
+			s.publish(toAppStatus(es, func(err error, mailbox string) (string, string) {
 				return s.explain(err, settings, bs, mailbox)
 			}))
 		case <-s.now:
@@ -217,7 +219,7 @@ func (s *syncService) publish(st app.Status) {
 	if st.State != app.StateError || prev == app.StateError || s.notify == nil {
 		return
 	}
-	body := strings.ReplaceAll(st.Err, "\n", " ")
+	body := strings.TrimSpace(st.Err + " " + st.Fix)
 	if body == "" {
 		body = "Open Settings to check the setup."
 	}
@@ -226,52 +228,51 @@ func (s *syncService) publish(st app.Status) {
 
 // withExpiry turns an idle status into a warning when the client secret's
 // noted expiry date is near or past (check.ExpiryNotice: from 14 days
-// before it). The words come as finding and fix lines, like an explained
-// error: the tray says "The client secret expires on … — open Settings to
-// fix". Errors and other warnings keep their own, more pressing, reason.
+// before it). The words come as finding and fix, like an explained error:
+// the tray says "The client secret expires on … — open Settings to fix".
+// Errors and other warnings keep their own, more pressing, reason.
 func withExpiry(st app.Status, expires, now time.Time) app.Status {
 	warn, msg := check.ExpiryNotice(now, expires)
 	if !warn || st.State != app.StateIdle {
 		return st
 	}
 	st.State = app.StateWarning
-	st.Err = msg
+	st.Err, st.Fix = msg, ""
 	if finding, fix, ok := strings.Cut(msg, ": "); ok {
 		r, n := utf8.DecodeRuneInString(fix)
-		st.Err = finding + ".\n" + string(unicode.ToUpper(r)) + fix[n:]
+		st.Err, st.Fix = finding+".", string(unicode.ToUpper(r))+fix[n:]
 	}
 	return st
 }
 
-// explain is the tray's words for err: `exocal check`'s finding and fix
-// when it knows the error, else the error without package prefixes. A
-// finding the user fixes in the settings (Explanation.Setup) comes as two
-// lines, the finding and the fix: the tray shows the first with "— open
-// Settings to fix", the status window both. (app.Status has no Fix field;
-// a structured one would be better, see the report.)
-func (s *syncService) explain(err error, st config.Settings, bs backend.Settings, mailbox string) string {
+// explain is the tray's words for err: `exocal check`'s finding, and its
+// fix when the user must change the settings, the registration or the
+// tenant (Explanation.Setup; the tray then says "— open Settings to fix");
+// other fixes are part of the sentence. An error the check cannot name is
+// given without package prefixes.
+func (s *syncService) explain(err error, st config.Settings, bs backend.Settings, mailbox string) (words, fix string) {
 	ex := check.Explain(err, st, bs.TenantID, bs.ClientID, mailbox)
 	return explanationWords(ex, err)
 }
 
-func explanationWords(ex check.Explanation, err error) string {
+func explanationWords(ex check.Explanation, err error) (words, fix string) {
 	if ex.Finding == "" {
-		return sentenceOf(err)
+		return sentenceOf(err), ""
 	}
 	finding, fix := oneLine(ex.Finding), oneLine(ex.Fix)
 	if ex.Setup && fix != "" {
-		return finding + "\n" + fix
+		return finding, fix
 	}
-	return strings.TrimSpace(finding + " " + fix)
+	return strings.TrimSpace(finding + " " + fix), ""
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // toAppStatus converts the engine's Status to the tray's; words gives an
-// error's sentence (nil: sentenceOf).
-func toAppStatus(es engine.Status, words func(err error, mailbox string) string) app.Status {
+// error's sentence and fix (nil: sentenceOf, no fix).
+func toAppStatus(es engine.Status, words func(err error, mailbox string) (string, string)) app.Status {
 	if words == nil {
-		words = func(err error, _ string) string { return sentenceOf(err) }
+		words = func(err error, _ string) (string, string) { return sentenceOf(err), "" }
 	}
 	st := app.Status{LastSync: es.LastSync, Done: es.Done, Total: es.Total, ExportDir: es.ExportDir, At: es.At,
 		Streaming: es.Streaming, StreamingDown: es.StreamingDown, PollInterval: es.PollInterval}
@@ -280,10 +281,10 @@ func toAppStatus(es engine.Status, words func(err error, mailbox string) string)
 		engine.StateWarning: app.StateWarning, engine.StateError: app.StateError, engine.StatePaused: app.StatePaused,
 	}[es.State]
 	if es.Err != nil {
-		st.Err = words(es.Err, "")
+		st.Err, st.Fix = words(es.Err, "")
 	}
 	if es.StreamErr != nil {
-		st.StreamErr = words(es.StreamErr, "")
+		st.StreamErr, st.StreamFix = words(es.StreamErr, "")
 	}
 	for _, m := range es.Mailboxes {
 		ms := app.MailboxStatus{Address: m.Address, LastSync: m.LastSuccess, Attempted: m.Attempted, Items: m.Exported, Streaming: m.Streaming}
@@ -296,7 +297,7 @@ func toAppStatus(es engine.Status, words func(err error, mailbox string) string)
 			ms.State = app.StateSyncing
 		}
 		if m.Err != nil {
-			ms.Err = words(m.Err, m.Address)
+			ms.Err, ms.Fix = words(m.Err, m.Address)
 		}
 		st.Mailboxes = append(st.Mailboxes, ms)
 	}

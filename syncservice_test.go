@@ -142,8 +142,8 @@ func TestSyncServiceWiring(t *testing.T) {
 	if !strings.Contains(st.Err, "AADSTS7000215") || strings.HasPrefix(st.Err, "backend:") {
 		t.Fatalf("error status: got %q, want exocal check's sentence for a wrong secret", st.Err)
 	}
-	if finding, fix, ok := strings.Cut(st.Err, "\n"); !ok || finding == "" || fix == "" {
-		t.Errorf("error status: got %q, want the finding and its fix on two lines (a setup error)", st.Err)
+	if st.Err == "" || st.Fix == "" || strings.Contains(st.Err, "\n") {
+		t.Errorf("error status: got Err %q, Fix %q; want the finding and its fix apart (a setup error)", st.Err, st.Fix)
 	}
 	if got := tray.Headline(st, time.Now()); !strings.HasSuffix(got, tray.OpenSettingsToFix) || strings.Contains(got, "\n") {
 		t.Errorf("tray's first line: got %q, want the finding ending in %q", got, tray.OpenSettingsToFix)
@@ -255,10 +255,10 @@ func TestPublishNotifiesOncePerError(t *testing.T) {
 	for _, st := range []app.Status{
 		{State: app.StateSyncing},
 		{State: app.StateIdle},
-		{State: app.StateError, Err: "Entra rejected the client secret.\nCreate a new one."},
-		{State: app.StateError, Err: "Entra rejected the client secret.\nCreate a new one."},
+		{State: app.StateError, Err: "Entra rejected the client secret.", Fix: "Create a new one."},
+		{State: app.StateError, Err: "Entra rejected the client secret.", Fix: "Create a new one."},
 		{State: app.StateSyncing},
-		{State: app.StateError, Err: "Entra rejected the client secret.\nCreate a new one."},
+		{State: app.StateError, Err: "Entra rejected the client secret.", Fix: "Create a new one."},
 		{State: app.StatePaused},
 		{State: app.StateError, Err: "Still."},
 		{State: app.StateWarning, Err: "One mailbox fails."},
@@ -279,17 +279,17 @@ func TestExplanationWords(t *testing.T) {
 	t.Parallel()
 	boom := errors.New("auth: token: boom")
 	for _, tt := range []struct {
-		name string
-		ex   check.Explanation
-		want string
+		name      string
+		ex        check.Explanation
+		want, fix string
 	}{
-		{"setup: finding and fix on two lines", check.Explanation{Finding: "The secret  expired.", Fix: "Create a new\none.", Setup: true}, "The secret expired.\nCreate a new one."},
-		{"not setup: one sentence", check.Explanation{Finding: "Cannot connect.", Fix: "Check the network."}, "Cannot connect. Check the network."},
-		{"setup without a fix", check.Explanation{Finding: "Consent missing.", Setup: true}, "Consent missing."},
-		{"unknown error", check.Explanation{}, "Boom"},
+		{"setup: finding and fix apart", check.Explanation{Finding: "The secret  expired.", Fix: "Create a new\none.", Setup: true}, "The secret expired.", "Create a new one."},
+		{"not setup: one sentence", check.Explanation{Finding: "Cannot connect.", Fix: "Check the network."}, "Cannot connect. Check the network.", ""},
+		{"setup without a fix", check.Explanation{Finding: "Consent missing.", Setup: true}, "Consent missing.", ""},
+		{"unknown error", check.Explanation{}, "Boom", ""},
 	} {
-		if got := explanationWords(tt.ex, boom); got != tt.want {
-			t.Errorf("%s: got %q, want %q", tt.name, got, tt.want)
+		if got, fix := explanationWords(tt.ex, boom); got != tt.want || fix != tt.fix {
+			t.Errorf("%s: got %q, %q; want %q, %q", tt.name, got, fix, tt.want, tt.fix)
 		}
 	}
 }
@@ -305,19 +305,20 @@ func TestWithExpiry(t *testing.T) {
 		expires time.Time
 		state   app.State
 		err     string
+		fix     string
 	}{
-		{"no date", idle, time.Time{}, app.StateIdle, ""},
-		{"far away", idle, now.Add(60 * day), app.StateIdle, ""},
+		{"no date", idle, time.Time{}, app.StateIdle, "", ""},
+		{"far away", idle, now.Add(60 * day), app.StateIdle, "", ""},
 		{"a week before", idle, time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC), app.StateWarning,
-			"The client secret expires on 2026-12-05 (in 7 day(s)).\nCreate a new one in Entra and paste its Value in Settings."},
+			"The client secret expires on 2026-12-05 (in 7 day(s)).", "Create a new one in Entra and paste its Value in Settings."},
 		{"expired", idle, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), app.StateWarning,
-			"The client secret expired on 2026-11-01.\nCreate a new one in Entra and paste its Value in Settings."},
-		{"an error keeps its reason", app.Status{State: app.StateError, Err: "Rejected."}, now.Add(-day), app.StateError, "Rejected."},
-		{"syncing stays syncing", app.Status{State: app.StateSyncing}, now.Add(-day), app.StateSyncing, ""},
+			"The client secret expired on 2026-11-01.", "Create a new one in Entra and paste its Value in Settings."},
+		{"an error keeps its reason", app.Status{State: app.StateError, Err: "Rejected."}, now.Add(-day), app.StateError, "Rejected.", ""},
+		{"syncing stays syncing", app.Status{State: app.StateSyncing}, now.Add(-day), app.StateSyncing, "", ""},
 	} {
 		got := withExpiry(tt.st, tt.expires, now)
-		if got.State != tt.state || got.Err != tt.err {
-			t.Errorf("%s: got %v %q, want %v %q", tt.name, got.State, got.Err, tt.state, tt.err)
+		if got.State != tt.state || got.Err != tt.err || got.Fix != tt.fix {
+			t.Errorf("%s: got %v %q %q, want %v %q %q", tt.name, got.State, got.Err, got.Fix, tt.state, tt.err, tt.fix)
 		}
 		if len(got.Mailboxes) != len(tt.st.Mailboxes) {
 			t.Errorf("%s: got %d mailboxes, want %d", tt.name, len(got.Mailboxes), len(tt.st.Mailboxes))

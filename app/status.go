@@ -34,9 +34,13 @@ func (s State) String() string {
 
 // MailboxStatus is one mailbox's sync state.
 type MailboxStatus struct {
-	Address  string
-	State    State
-	Err      string // one sentence for people; empty when fine
+	Address string
+	State   State
+	Err     string // one sentence for people; empty when fine
+	// Fix is what to change in the settings, the registration or the
+	// tenant to cure Err (`exocal check`'s fix); empty when Err needs no
+	// such change (a network error's advice is part of Err).
+	Fix      string
 	LastSync time.Time
 	// Attempted is when the last finished sync of this mailbox, successful
 	// or not, started (zero before the first); WaitForSync compares it
@@ -51,8 +55,12 @@ type MailboxStatus struct {
 // Status is a snapshot of everything the tray shows. It is a value: the
 // publisher never mutates a Status after sending it.
 type Status struct {
-	State     State
-	Err       string // the reason for StateError / StateWarning, one sentence with the fix
+	State State
+	// Err is the reason for StateError / StateWarning, one sentence; Fix
+	// is the change in the settings, registration or tenant that cures it
+	// (empty when none is needed): the tray then ends its first line with
+	// "— open Settings to fix" and the status window shows the fix.
+	Err, Fix  string
 	Mailboxes []MailboxStatus
 	LastSync  time.Time
 	// Done and Total count mailboxes during a sync ("12/200 mailboxes").
@@ -64,11 +72,11 @@ type Status struct {
 	// StreamingDown counts the mailboxes without one while a change
 	// watcher runs (0 without a watcher or while paused); they are polled
 	// every PollInterval. StreamErr is why streaming went down, one
-	// sentence (possibly a finding and its fix on two lines); empty while
-	// the streams are still connecting or all live. The tray says
+	// sentence, and StreamFix its fix as Fix is Err's; StreamErr is empty
+	// while the streams are still connecting or all live. The tray says
 	// "Streaming down" only when StreamingDown > 0 and StreamErr != "".
-	Streaming     bool
-	StreamingDown int
-	StreamErr     string
-	PollInterval  time.Duration
+	Streaming            bool
+	StreamingDown        int
+	StreamErr, StreamFix string
+	PollInterval         time.Duration
 }

@@ -106,23 +106,23 @@ func allAttemptedSince(st Status, since time.Time) bool {
 	return true
 }
 
-// ReportFromStatus turns a finished sync's Status into its report. A
-// mailbox error on two lines is a finding and its fix in the settings
-// (the sync service's convention for check.Explanation.Setup): it is
-// marked Setup and joined into one line.
+// ReportFromStatus turns a finished sync's Status into its report: a
+// failed mailbox's error and its fix in one line, marked Setup when there
+// is a fix in the settings (MailboxStatus.Fix).
 func ReportFromStatus(st Status) SyncReport {
 	rep := SyncReport{ExportDir: st.ExportDir}
 	for _, m := range st.Mailboxes {
 		r := SyncResult{Mailbox: m.Address, Events: m.Items}
 		if m.State == StateError {
-			r.Err = strings.Join(strings.Fields(m.Err), " ")
-			if r.Err == "" {
-				r.Err = strings.Join(strings.Fields(st.Err), " ")
+			why, fix := m.Err, m.Fix
+			if strings.TrimSpace(why) == "" {
+				why, fix = st.Err, st.Fix
 			}
+			r.Err = strings.Join(strings.Fields(why+" "+fix), " ")
 			if r.Err == "" {
 				r.Err = "failed"
 			}
-			r.Setup = strings.Contains(strings.TrimSpace(m.Err), "\n")
+			r.Setup = strings.TrimSpace(fix) != ""
 		}
 		rep.Results = append(rep.Results, r)
 	}
@@ -141,7 +141,7 @@ func anyFailed(st Status) bool {
 // cannotSync is the refusal for a Status that does not let a sync run:
 // its reason, which names the fix.
 func cannotSync(st Status) error {
-	why := strings.Join(strings.Fields(st.Err), " ")
+	why := strings.Join(strings.Fields(st.Err+" "+st.Fix), " ")
 	if why == "" {
 		why = "Not set up — open Settings."
 	}

@@ -19,7 +19,7 @@ import (
 type publishingEngine struct {
 	mu    sync.Mutex
 	core  *App
-	fail  map[string]string // mailbox → error words
+	fail  map[string][2]string // mailbox → error words and fix
 	syncs int
 }
 
@@ -43,7 +43,7 @@ func (e *publishingEngine) SyncNow() {
 		for _, m := range mbs {
 			ms := MailboxStatus{Address: m, State: StateIdle, LastSync: now, Attempted: started, Items: 10 * n}
 			if w, ok := e.fail[m]; ok {
-				ms = MailboxStatus{Address: m, State: StateError, Attempted: started, Err: w}
+				ms = MailboxStatus{Address: m, State: StateError, Attempted: started, Err: w[0], Fix: w[1]}
 				done.State = StateWarning
 			}
 			done.Mailboxes = append(done.Mailboxes, ms)
@@ -77,7 +77,7 @@ func TestSyncThroughRunningApp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng := &publishingEngine{fail: map[string]string{"room1@contoso.com": "Exchange has no mailbox room1@contoso.com.\nCheck the address in Settings."}}
+	eng := &publishingEngine{fail: map[string][2]string{"room1@contoso.com": {"Exchange has no mailbox room1@contoso.com.", "Check the address in Settings."}}}
 	a := newSyncApp(t, eng, in)
 	a.ServeSyncRequests()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -146,7 +146,7 @@ func TestSyncAndWaitRefuses(t *testing.T) {
 			}
 		}, "ExoCal cannot sync now: Not set up — open Settings"},
 		{"backend cannot be built", func(a *App) {
-			a.Publish(Status{State: StateError, Err: "Entra rejected the client secret.\nCreate a new one in Settings."})
+			a.Publish(Status{State: StateError, Err: "Entra rejected the client secret.", Fix: "Create a new one in Settings."})
 		}, "ExoCal cannot sync now: Entra rejected the client secret. Create a new one in Settings"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -227,7 +227,7 @@ func TestReportFromStatus(t *testing.T) {
 	t.Parallel()
 	st := Status{ExportDir: "/out", State: StateError, Err: "Everything broke.", Mailboxes: []MailboxStatus{
 		{Address: "a@x", State: StateIdle, Items: 4},
-		{Address: "b@x", State: StateError, Err: "Entra rejected the client secret.\nCreate a new one."},
+		{Address: "b@x", State: StateError, Err: "Entra rejected the client secret.", Fix: "Create a new one."},
 		{Address: "c@x", State: StateError, Err: "Connection reset."},
 		{Address: "d@x", State: StateError},
 	}}

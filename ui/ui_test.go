@@ -164,7 +164,7 @@ func TestStatusWindowFollowsStatus(t *testing.T) {
 	now := s.now()
 	s.handle(app.Status{State: app.StateWarning, ExportDir: "/srv/ics", LastSync: now.Add(-2 * time.Minute), Mailboxes: []app.MailboxStatus{
 		{Address: "alice@contoso.com", State: app.StateIdle, Items: 30, LastSync: now.Add(-2 * time.Minute)},
-		{Address: "room1@contoso.com", State: app.StateError, Err: "The mailbox does not exist.\nRemove it in Settings."},
+		{Address: "room1@contoso.com", State: app.StateError, Err: "The mailbox does not exist.", Fix: "Remove it in Settings."},
 	}})
 	want := "alice@contoso.com|OK|30 items · synced 2 min ago|;room1@contoso.com|Error|0 items · not synced yet|The mailbox does not exist. Remove it in Settings."
 	if got := strings.Join(s.status.Rows(), ";"); got != want {
@@ -173,7 +173,7 @@ func TestStatusWindowFollowsStatus(t *testing.T) {
 	if got, want := s.status.Headline(), desk.first(); got != want {
 		t.Errorf("headline: got %q, want the tray's first line %q", got, want)
 	}
-	s.handle(app.Status{State: app.StateError, Err: "Entra rejected the client secret: it has expired.\nCreate a new client secret and paste its Value in Settings.",
+	s.handle(app.Status{State: app.StateError, Err: "Entra rejected the client secret: it has expired.", Fix: "Create a new client secret and paste its Value in Settings.",
 		Mailboxes: []app.MailboxStatus{{Address: "alice@contoso.com", State: app.StateIdle, Items: 31}}})
 	if got := strings.Join(s.status.Rows(), ";"); got != "alice@contoso.com|OK|31 items · not synced yet|" {
 		t.Errorf("rows after a second snapshot: got %q, want one row with 31 items", got)

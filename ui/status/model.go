@@ -31,10 +31,10 @@ type Row struct {
 type Model struct {
 	Icon     app.State
 	Headline string // the tray's first line
-	Detail   string // the rest of the reason: the fix (app.Status.Err after its first line)
+	Detail   string // the fix of the reason (app.Status.Fix)
 	// Streaming is the live-updates line: LiveOn while every change
 	// stream is up, tray.StreamingLine while some are down (with the
-	// reason's first line in StreamReason), else "".
+	// reason in StreamReason), else "".
 	Streaming    string
 	StreamReason string
 	StreamDown   bool // Streaming reports a problem
@@ -54,21 +54,18 @@ func Build(st app.Status, now time.Time) Model {
 		Configured: st.State != app.StateNotConfigured, Paused: st.State == app.StatePaused,
 		ExportDir: st.ExportDir,
 	}
-	if _, rest, ok := strings.Cut(st.Err, "\n"); ok {
-		m.Detail = strings.TrimSpace(rest)
-	}
+	m.Detail = strings.TrimSpace(st.Fix)
 	active := m.Configured && !m.Paused && st.State != app.StateError
 	watching := active && (st.Streaming || st.StreamingDown > 0)
 	if line := tray.StreamingLine(st); line != "" {
 		m.Streaming, m.StreamDown = line, true
-		first, _, _ := strings.Cut(st.StreamErr, "\n")
-		m.StreamReason = strings.TrimSpace(first)
+		m.StreamReason = strings.Join(strings.Fields(st.StreamErr), " ")
 	} else if active && st.Streaming {
 		m.Streaming = LiveOn
 	}
 	for _, mb := range st.Mailboxes {
 		r := Row{Address: mb.Address, State: stateWord(mb.State), Items: fmt.Sprintf("%d %s", mb.Items, plural(mb.Items, "item", "items")),
-			Synced: "not synced yet", Err: strings.Join(strings.Fields(mb.Err), " "), Failing: mb.Err != ""}
+			Synced: "not synced yet", Err: strings.Join(strings.Fields(mb.Err+" "+mb.Fix), " "), Failing: mb.Err != ""}
 		if !mb.LastSync.IsZero() {
 			r.Synced = "synced " + tray.Ago(now.Sub(mb.LastSync))
 		}

@@ -28,10 +28,10 @@ func TestBuild(t *testing.T) {
 		{"synced", app.Status{State: app.StateIdle, LastSync: now.Add(-time.Hour), Mailboxes: []app.MailboxStatus{
 			{Address: "a@x", State: app.StateIdle, Items: 1, LastSync: now.Add(-time.Hour)}}},
 			"Synced 1 mailbox · 1 h ago", "", "a@x OK 1 item synced 1 h ago", true, false},
-		{"explained error", app.Status{State: app.StateError, Err: "EWS is blocked for the app.\nAsk the admin to allow it."},
+		{"explained error", app.Status{State: app.StateError, Err: "EWS is blocked for the app.", Fix: "Ask the admin to allow it."},
 			"EWS is blocked for the app" + tray.OpenSettingsToFix, "Ask the admin to allow it.", "", true, false},
 		{"plain error", app.Status{State: app.StateError, Err: "Cannot connect."}, "Error: Cannot connect.", "", "", true, false},
-		{"paused", app.Status{State: app.StatePaused, Mailboxes: []app.MailboxStatus{{Address: "b@x", State: app.StateError, Items: 2, Err: "Gone.\nRemove it."}}},
+		{"paused", app.Status{State: app.StatePaused, Mailboxes: []app.MailboxStatus{{Address: "b@x", State: app.StateError, Items: 2, Err: "Gone.", Fix: "Remove it."}}},
 			tray.LabelPaused, "", "b@x Error 2 items not synced yet Gone. Remove it.!", true, true},
 	}
 	for _, tt := range tests {
@@ -102,7 +102,7 @@ func streaming(state app.State, n, down int, why string) app.Status {
 func TestWindowStreaming(t *testing.T) {
 	a := test.NewTempApp(t)
 	w := New(a, Actions{}, nil)
-	const why = "The streaming subscription expired.\nNothing to do: ExoCal subscribes again."
+	const why = "The streaming subscription expired."
 	noWatcher := streaming(app.StateIdle, 2, 0, "")
 	noWatcher.Streaming = false
 	tests := []struct {

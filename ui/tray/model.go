@@ -60,7 +60,7 @@ const (
 	LabelNotSetUp   = "Not set up — open Settings"
 	LabelPaused     = "Paused"
 	// OpenSettingsToFix ends the first line when the reason has a fix
-	// (app.Status.Err's second line, `exocal check`'s words).
+	// (app.Status.Fix, `exocal check`'s words).
 	OpenSettingsToFix = " — open Settings to fix"
 )
 
@@ -88,8 +88,7 @@ func Build(st app.Status, now time.Time) Model {
 		if m.Err == "" {
 			continue
 		}
-		finding, _ := split(m.Err)
-		problems = append(problems, Item{Label: clip(m.Address + ": " + finding), Enabled: true})
+		problems = append(problems, Item{Label: clip(m.Address + ": " + oneLine(m.Err)), Enabled: true})
 	}
 	if len(problems) > 0 {
 		items = append(items, Item{Label: LabelProblems, Enabled: true, Children: problems})
@@ -128,10 +127,10 @@ func Headline(st app.Status, now time.Time) string {
 		if st.Err == "" {
 			return "Error: open Settings to check the setup"
 		}
-		return reason("Error: ", st.Err)
+		return reason("Error: ", st.Err, st.Fix)
 	case app.StateWarning:
 		if st.Err != "" {
-			return reason("Warning: ", st.Err)
+			return reason("Warning: ", st.Err, st.Fix)
 		}
 		bad := 0
 		for _, m := range st.Mailboxes {
@@ -187,13 +186,13 @@ func Every(d time.Duration) string {
 	return fmt.Sprintf("%d min", int(d/time.Minute))
 }
 
-// reason is the first line for an error or warning. err is one sentence,
-// or a finding and its fix on two lines (as `exocal check` words them):
-// then the line is the finding alone, ending in OpenSettingsToFix (kept
-// when the finding is clipped), and the status window shows the fix.
-func reason(prefix, err string) string {
-	finding, fix := split(err)
-	if fix == "" {
+// reason is the first line for an error or warning: err, one sentence;
+// with a fix (app.Status.Fix) it is the finding alone, ending in
+// OpenSettingsToFix (kept when the finding is clipped), and the status
+// window shows the fix.
+func reason(prefix, err, fix string) string {
+	finding := oneLine(err)
+	if strings.TrimSpace(fix) == "" {
 		return clip(prefix + finding)
 	}
 	finding = strings.TrimSuffix(finding, ".")
@@ -204,11 +203,8 @@ func reason(prefix, err string) string {
 	return finding + OpenSettingsToFix
 }
 
-// split cuts an Err into its first line and the rest (the fix).
-func split(err string) (finding, fix string) {
-	finding, fix, _ = strings.Cut(err, "\n")
-	return strings.TrimSpace(finding), strings.TrimSpace(fix)
-}
+// oneLine joins a sentence's lines and spaces.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // Ago says how long ago d was, in the coarse words a tray line needs.
 func Ago(d time.Duration) string { return ago(d) }

@@ -41,9 +41,9 @@ func TestHeadline(t *testing.T) {
 		{"error without words", app.Status{State: app.StateError}, "Error: open Settings to check the setup"},
 		{"warning with reason", app.Status{State: app.StateWarning, Err: "The client secret expires in 3 days."}, "Warning: The client secret expires in 3 days."},
 		{"warning from mailboxes", app.Status{State: app.StateWarning, Mailboxes: failing}, "1 of 3 mailboxes has problems"},
-		{"explained error", app.Status{State: app.StateError, Err: "Entra rejected the client secret: it has expired.\nCreate a new client secret and paste its Value in Settings."},
+		{"explained error", app.Status{State: app.StateError, Err: "Entra rejected the client secret: it has expired.", Fix: "Create a new client secret and paste its Value in Settings."},
 			"Entra rejected the client secret: it has expired — open Settings to fix"},
-		{"explained warning", app.Status{State: app.StateWarning, Err: "EWS is blocked for the app.\nAsk the Exchange admin to allow it."},
+		{"explained warning", app.Status{State: app.StateWarning, Err: "EWS is blocked for the app.", Fix: "Ask the Exchange admin to allow it."},
 			"EWS is blocked for the app — open Settings to fix"},
 	}
 	for _, tt := range tests {
@@ -69,7 +69,7 @@ func TestHeadlineClipsLongErrors(t *testing.T) {
 
 func TestHeadlineKeepsOpenSettingsWhenClipping(t *testing.T) {
 	t.Parallel()
-	got := Headline(app.Status{State: app.StateError, Err: strings.Repeat("x", 300) + "\nThe fix."}, now)
+	got := Headline(app.Status{State: app.StateError, Err: strings.Repeat("x", 300), Fix: "The fix."}, now)
 	if n := len([]rune(got)); n != maxLabel || !strings.HasSuffix(got, "…"+OpenSettingsToFix) {
 		t.Errorf("got %d runes: %q, want %d ending in …%s", n, got, maxLabel, OpenSettingsToFix)
 	}
@@ -110,7 +110,7 @@ func TestBuildItems(t *testing.T) {
 			"1 of 2 mailboxes has problems- Mailboxes with problems+ | Sync now+ Pause+ Open export folder- | Show status…+ Settings…+ Quit+"},
 		{"error opens settings", app.Status{State: app.StateError, Err: "Consent missing."},
 			"Error: Consent missing.+ | Sync now+ Pause+ Open export folder- | Show status…+ Settings…+ Quit+"},
-		{"warning with a reason opens settings", app.Status{State: app.StateWarning, Err: "The secret expires soon.\nPaste a new one."},
+		{"warning with a reason opens settings", app.Status{State: app.StateWarning, Err: "The secret expires soon.", Fix: "Paste a new one."},
 			"The secret expires soon — open Settings to fix+ | Sync now+ Pause+ Open export folder- | Show status…+ Settings…+ Quit+"},
 	}
 	for _, tt := range tests {
@@ -131,7 +131,7 @@ func TestProblemsSubmenu(t *testing.T) {
 	t.Parallel()
 	mb := mailboxes("a@contoso.com", "b@contoso.com", "room1@contoso.com")
 	mb[0].Err = "The mailbox does not exist."
-	mb[2].Err = "Access is denied.\nGrant the app access."
+	mb[2].Err, mb[2].Fix = "Access is denied.", "Grant the app access."
 	m := Build(app.Status{State: app.StateWarning, Mailboxes: mb}, now)
 	if m.Items[1].Label != LabelProblems {
 		t.Fatalf("second item: got %q, want %q", m.Items[1].Label, LabelProblems)
