@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/exocal/exocal/app"
 	"github.com/exocal/exocal/app/check"
 	"github.com/exocal/exocal/app/config"
 	"github.com/exocal/exocal/app/secrets"
@@ -50,20 +51,22 @@ func runCheck(args []string) int {
 func checkMain(ctx context.Context, args []string, stdout, stderr io.Writer, store secrets.Store, hc *http.Client) int {
 	fs := flag.NewFlagSet("exocal check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, checkUsage) }
+	fs.Usage = func() {} // printed below: --help on stdout, after a bad flag on stderr
 	asJSON := fs.Bool("json", false, "print one JSON document instead of the checklist")
 	expires := fs.String("secret-expires", "", "the client secret's expiry date (YYYY-MM-DD), to warn before it lapses; default: the secret_expires setting")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, checkUsage)
 			return exitOK
 		}
+		fmt.Fprint(stderr, checkUsage)
 		return exitSetup
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "exocal check: unexpected argument %q; run 'exocal check --help'.\n", fs.Arg(0))
 		return exitSetup
 	}
-	in := check.Input{Store: store, HTTPClient: hc}
+	in := check.Input{Store: store, HTTPClient: hc, Profile: app.CurrentKeyringProfile()}
 	if *expires != "" {
 		t, err := time.ParseInLocation(time.DateOnly, *expires, time.Local)
 		if err != nil {

@@ -160,7 +160,7 @@ func configShow(args []string) int {
 	store := registrationStore()
 	ctx, cancel := context.WithTimeout(context.Background(), keyringTimeout)
 	defer cancel()
-	r, err := store.Get(ctx, secrets.DefaultProfile)
+	r, err := store.Get(ctx, app.CurrentKeyringProfile())
 	switch {
 	case errors.Is(err, secrets.ErrNotFound):
 	case err != nil:
@@ -270,12 +270,12 @@ func setRegistrationKey(key, value string) int {
 func updateRegistration(store secrets.Env, change func(*secrets.Registration)) error {
 	ctx, cancel := context.WithTimeout(context.Background(), keyringTimeout)
 	defer cancel()
-	r, err := store.Base.Get(ctx, secrets.DefaultProfile)
+	r, err := store.Base.Get(ctx, app.CurrentKeyringProfile())
 	if err != nil && !errors.Is(err, secrets.ErrNotFound) {
 		return err
 	}
 	change(&r)
-	return store.Base.Set(ctx, secrets.DefaultProfile, r)
+	return store.Base.Set(ctx, app.CurrentKeyringProfile(), r)
 }
 
 // printFieldErrors prints each bad field as "exocal: Label: message".

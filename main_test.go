@@ -93,7 +93,7 @@ func TestHelpOnEachCommand(t *testing.T) {
 	for _, args := range [][]string{
 		{"--help"}, {"version", "--help"}, {"config", "--help"}, {"config", "show", "--help"},
 		{"config", "set", "--help"}, {"config", "path", "--help"}, {"secret", "--help"}, {"secret", "set", "--help"},
-		{"sync", "--help"}, {"run", "--help"}, {"demo", "--help"}, {"emulator", "--help"}, {"desktop", "--help"},
+		{"sync", "--help"}, {"run", "--help"}, {"demo", "--help"}, {"emulator", "--help"}, {"check", "--help"}, {"desktop", "--help"},
 	} {
 		out, _, code := c.run("", nil, args...)
 		if code != 0 || !strings.Contains(out, "Usage") {
@@ -332,6 +332,42 @@ func TestRealKeyringCLI(t *testing.T) {
 		t.Errorf("config.json holds the registration:\n%s", b)
 	}
 	exec.Command(secretTool, "clear", "service", "exocal", "username", "default").Run()
+}
+
+// TestRealKeyringIsolatedProfile: a setup with XDG_CONFIG_HOME elsewhere
+// keeps its registration in its own keyring entry (default@<its settings
+// folder>) and neither reads nor overwrites the user's (default).
+func TestRealKeyringIsolatedProfile(t *testing.T) {
+	inSession := os.Getenv("EXOCAL_KEYRING_SESSION") == "1" || os.Getenv("KEYRING_SESSION_ACTIVE") == "1"
+	if os.Getenv("EXOCAL_REAL_KEYRING") != "1" || !inSession {
+		t.Skip("run under .ci/keyring-session.sh with EXOCAL_REAL_KEYRING=1 (it writes the default profile)")
+	}
+	secretTool := testenv.LookPath(t, "secret-tool", "libsecret-tools")
+	const mine, isolated = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
+	c := newCLI(t, true)
+	t.Cleanup(func() { exec.Command(secretTool, "clear", "service", "exocal", "username", "default").Run() })
+	if _, errOut, code := c.run("", nil, "config", "set", "tenant_id", mine); code != 0 {
+		t.Fatalf("config set tenant_id in the default setup: exit %d %s", code, errOut)
+	}
+	other := filepath.Join(c.base, "elsewhere")
+	profile := "default@" + filepath.Join(other, "exocal")
+	t.Cleanup(func() { exec.Command(secretTool, "clear", "service", "exocal", "username", profile).Run() })
+	env := []string{"XDG_CONFIG_HOME=" + other}
+	if out, _, _ := c.run("", env, "config", "show"); strings.Contains(out, mine) {
+		t.Errorf("the isolated setup reads the user's registration:\n%s", out)
+	}
+	if _, errOut, code := c.run("", env, "config", "set", "tenant_id", isolated); code != 0 {
+		t.Fatalf("config set tenant_id in the isolated setup: exit %d %s", code, errOut)
+	}
+	for user, want := range map[string]string{"default": mine, profile: isolated} {
+		got, err := exec.Command(secretTool, "lookup", "service", "exocal", "username", user).Output()
+		if err != nil || !strings.Contains(string(got), want) {
+			t.Errorf("keyring entry %q: got %v, tenant %t; want tenant %s", user, err, strings.Contains(string(got), want), want)
+		}
+	}
+	if out, _, _ := c.run("", nil, "config", "show"); !strings.Contains(out, mine) || strings.Contains(out, isolated) {
+		t.Errorf("the default setup after the isolated one's set: want its own tenant only:\n%s", out)
+	}
 }
 
 func TestConfigSetNotifiesRunningInstance(t *testing.T) {
