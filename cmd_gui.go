@@ -23,11 +23,8 @@ func runGUI(args []string) int {
 	fs := flag.NewFlagSet("exocal gui", flag.ContinueOnError)
 	showSettings := fs.Bool("settings", false, "open the settings window at start")
 	verbose := fs.Bool("v", false, "debug logging")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitSetup
+	if code, done := parseFlags(fs, args); done {
+		return code
 	}
 	log := newServiceLogger(*verbose)
 	ctx, cancel := context.WithCancel(context.Background())

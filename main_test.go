@@ -93,7 +93,7 @@ func TestHelpOnEachCommand(t *testing.T) {
 	for _, args := range [][]string{
 		{"--help"}, {"version", "--help"}, {"config", "--help"}, {"config", "show", "--help"},
 		{"config", "set", "--help"}, {"config", "path", "--help"}, {"secret", "--help"}, {"secret", "set", "--help"},
-		{"sync", "--help"}, {"run", "--help"}, {"demo", "--help"}, {"emulator", "--help"}, {"check", "--help"}, {"desktop", "--help"},
+		{"sync", "--help"}, {"run", "--help"}, {"demo", "--help"}, {"emulator", "--help"}, {"check", "--help"}, {"desktop", "--help"}, {"gui", "--help"},
 	} {
 		out, _, code := c.run("", nil, args...)
 		if code != 0 || !strings.Contains(out, "Usage") {
