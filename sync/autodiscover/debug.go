@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
-	"sort"
-	"strings"
 	"time"
+
+	"github.com/exocal/exocal/sync/internal/debughdr"
 )
 
 // The protocol debug log (the settings' "EWS protocol debugging"): when
@@ -16,23 +16,13 @@ import (
 // client's records. Credential headers are redacted here; the writer (an
 // ews.DebugLog) redacts tokens and secrets in the text as well.
 
-// debugSecretHeaders are written with their values redacted.
-var debugSecretHeaders = map[string]bool{
-	"Authorization":       true,
-	"Proxy-Authorization": true,
-	"Cookie":              true,
-	"Set-Cookie":          true,
-}
-
-const debugRedacted = "[REDACTED]"
-
 func (r *run) debugRequest(op string, req *http.Request, body string) {
 	if r.req.Debug == nil {
 		return
 	}
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "==== %s autodiscover %s request\n%s %s\n", time.Now().UTC().Format(time.RFC3339Nano), op, req.Method, req.URL)
-	writeDebugHeaders(&b, req.Header)
+	debughdr.Write(&b, req.Header)
 	b.WriteString("\n")
 	b.WriteString(body)
 	b.WriteString("\n")
@@ -45,7 +35,7 @@ func (r *run) debugResponse(op string, resp *http.Response, body []byte) {
 	}
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "==== %s autodiscover %s response\n%s\n", time.Now().UTC().Format(time.RFC3339Nano), op, resp.Status)
-	writeDebugHeaders(&b, resp.Header)
+	debughdr.Write(&b, resp.Header)
 	b.WriteString("\n")
 	b.Write(body)
 	b.WriteString("\n")
@@ -57,48 +47,4 @@ func (r *run) debugFailure(op string, req *http.Request, err error) {
 		return
 	}
 	fmt.Fprintf(r.req.Debug, "==== %s autodiscover %s failed\n%s %s\n%v\n", time.Now().UTC().Format(time.RFC3339Nano), op, req.Method, req.URL, err)
-}
-
-func writeDebugHeaders(b *bytes.Buffer, h http.Header) {
-	keys := make([]string, 0, len(h))
-	for k := range h {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		for _, v := range h[k] {
-			if debugSecretHeaders[http.CanonicalHeaderKey(k)] {
-				v = redactDebugHeader(k, v)
-			}
-			fmt.Fprintf(b, "%s: %s\n", k, v)
-		}
-	}
-}
-
-// redactDebugHeader keeps an auth scheme and cookie names, not values.
-func redactDebugHeader(name, v string) string {
-	switch http.CanonicalHeaderKey(name) {
-	case "Cookie":
-		parts := strings.Split(v, ";")
-		for i, p := range parts {
-			if k, _, ok := strings.Cut(p, "="); ok {
-				parts[i] = k + "=" + debugRedacted
-			}
-		}
-		return strings.Join(parts, ";")
-	case "Set-Cookie":
-		first, rest, _ := strings.Cut(v, ";")
-		if k, _, ok := strings.Cut(first, "="); ok {
-			first = k + "=" + debugRedacted
-		}
-		if rest != "" {
-			return first + ";" + rest
-		}
-		return first
-	default: // Authorization, Proxy-Authorization
-		if scheme, _, ok := strings.Cut(v, " "); ok {
-			return scheme + " " + debugRedacted
-		}
-		return debugRedacted
-	}
 }

@@ -8,10 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/exocal/exocal/sync/internal/debughdr"
 )
 
 // DebugLog is the EWS protocol debug log (the settings' "EWS protocol
@@ -135,7 +135,7 @@ func (l *DebugLog) logRequest(op string, req *http.Request, body []byte) {
 	}
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "==== %s %s request\n%s %s\n", time.Now().UTC().Format(time.RFC3339Nano), op, req.Method, req.URL)
-	writeHeaders(&b, req.Header)
+	debughdr.Write(&b, req.Header)
 	b.WriteString("\n")
 	b.Write(body)
 	b.WriteString("\n")
@@ -148,7 +148,7 @@ func (l *DebugLog) logResponse(op string, resp *http.Response, body []byte) {
 	}
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "==== %s %s response\n%s\n", time.Now().UTC().Format(time.RFC3339Nano), op, resp.Status)
-	writeHeaders(&b, resp.Header)
+	debughdr.Write(&b, resp.Header)
 	b.WriteString("\n")
 	b.Write(body)
 	b.WriteString("\n")
@@ -163,7 +163,7 @@ func (l *DebugLog) streamBody(op string, resp *http.Response) io.ReadCloser {
 	}
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "==== %s %s response (streaming)\n%s\n", time.Now().UTC().Format(time.RFC3339Nano), op, resp.Status)
-	writeHeaders(&b, resp.Header)
+	debughdr.Write(&b, resp.Header)
 	l.Write(b.Bytes())
 	return &debugTee{rc: resp.Body, log: l}
 }
@@ -202,59 +202,7 @@ func (t *debugTee) Close() error {
 	return t.rc.Close()
 }
 
-// secretHeaders are written with their values redacted (cookie names kept).
-var secretHeaders = map[string]bool{
-	"Authorization":           true,
-	"Proxy-Authorization":     true,
-	"Cookie":                  true,
-	"Set-Cookie":              true,
-	"X-Backendoverridecookie": true,
-}
-
-func writeHeaders(b *bytes.Buffer, h http.Header) {
-	keys := make([]string, 0, len(h))
-	for k := range h {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		for _, v := range h[k] {
-			if secretHeaders[http.CanonicalHeaderKey(k)] {
-				v = redactHeaderValue(k, v)
-			}
-			fmt.Fprintf(b, "%s: %s\n", k, v)
-		}
-	}
-}
-
-func redactHeaderValue(name, v string) string {
-	switch http.CanonicalHeaderKey(name) {
-	case "Cookie":
-		parts := strings.Split(v, ";")
-		for i, p := range parts {
-			if k, _, ok := strings.Cut(p, "="); ok {
-				parts[i] = k + "=" + redacted
-			}
-		}
-		return strings.Join(parts, ";")
-	case "Set-Cookie":
-		first, rest, _ := strings.Cut(v, ";")
-		if k, _, ok := strings.Cut(first, "="); ok {
-			first = k + "=" + redacted
-		}
-		if rest != "" {
-			return first + ";" + rest
-		}
-		return first
-	case "Authorization", "Proxy-Authorization":
-		if scheme, _, ok := strings.Cut(v, " "); ok {
-			return scheme + " " + redacted
-		}
-	}
-	return redacted
-}
-
-const redacted = "[REDACTED]"
+const redacted = debughdr.Redacted
 
 var secretPatterns = []*regexp.Regexp{
 	// a JWT (access tokens, client assertions): three base64url parts, the
