@@ -16,6 +16,8 @@ import (
 // secret, which is read from the keyring here and never returned. s's
 // secret_expires date feeds the expiry warning. progress is called with
 // each step as it completes, from the calling goroutine (see check.Run).
+// With ews_debug on in s, the exchanges go to the protocol debug log the
+// sync writes (check.DefaultDebugLogPath).
 // Nothing is saved and the engine is not disturbed.
 func (a *App) Check(ctx context.Context, s config.Settings, tenantID, clientID, secret string, progress func(check.Step)) check.Report {
 	secret, _ = secrets.NormalizeSecret(secret)
@@ -26,6 +28,11 @@ func (a *App) Check(ctx context.Context, s config.Settings, tenantID, clientID, 
 		SecretExpires: s.SecretExpiry(),
 		Now:           a.opts.Now,
 		Logger:        a.log,
+	}
+	// Values from EXOCAL_* variables override whatever the form saves: the
+	// fixes for them name the variable, as `exocal check`'s do.
+	if env, ok := envOverlay(a.opts.Secrets); ok {
+		in.Env = &env
 	}
 	if secret == "" {
 		gctx, cancel := context.WithTimeout(ctx, storeTimeout)
@@ -43,6 +50,19 @@ func (a *App) Check(ctx context.Context, s config.Settings, tenantID, clientID, 
 	}
 	a.log.Info("app: checking the setup", "user", s.User, "secret_from_form", secret != "")
 	return check.Run(ctx, in, progress)
+}
+
+// envOverlay finds the EXOCAL_* overlay of a Store (secrets.Default's).
+func envOverlay(s secrets.Store) (secrets.Env, bool) {
+	switch e := s.(type) {
+	case secrets.Env:
+		return e, true
+	case *secrets.Env:
+		if e != nil {
+			return *e, true
+		}
+	}
+	return secrets.Env{}, false
 }
 
 // FindAutodiscoverServer asks Autodiscover V2 (no token needed) for the

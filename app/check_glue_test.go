@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -129,5 +130,125 @@ func TestFindAutodiscoverServer(t *testing.T) {
 	got, err := a.FindAutodiscoverServer(context.Background(), s)
 	if err != nil || !strings.HasPrefix(got, srv.URL()) {
 		t.Errorf("got %q, %v; want a server at %s", got, err, srv.URL())
+	}
+}
+
+// With the Tenant ID or the secret supplied by an EXOCAL_* variable (the
+// App's store is a secrets.Env), Test connection's fixes say to correct or
+// unset the variable, as `exocal check` does; `exocal config set` or the
+// settings window alone cannot change a value the variable overrides.
+func TestCheckNamesEnvVariables(t *testing.T) {
+	const (
+		tenantID = "5d1c0a2b-3e4f-4a5b-8c6d-7e8f90a1b2c3"
+		clientID = "9b8a7c6d-5e4f-4321-8fed-cba987654321"
+		stored   = "Qz7~glue-test-stored-secret.AbCdEf0123"
+		wrong    = "Wrong~env-secret-00000000000000000"
+	)
+	tn := emutenant.Generate(emutenant.Config{Seed: 5, Mailboxes: 1, Events: 1, Now: time.Now()})
+	srv := emulator.New(emulator.Options{Tenant: tn, TenantID: tenantID, ClientID: clientID, ClientSecret: stored, Seed: 5})
+	if err := srv.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	form := config.Defaults()
+	form.User = tn.Mailboxes()[0]
+	form.AutodiscoverURL = srv.URL()
+	form.AuthorityHost = srv.URL()
+	form.ExportDir = t.TempDir()
+
+	tests := []struct {
+		name          string
+		env           map[string]string
+		tenant        string // the form's Tenant ID (the settings window shows the variable's)
+		step          string
+		cause         check.Cause
+		want, notWant string
+	}{
+		{"secret from EXOCAL_CLIENT_SECRET", map[string]string{secrets.EnvClientSecret: wrong}, tenantID,
+			check.StepToken, check.CauseInvalidSecret,
+			"EXOCAL_CLIENT_SECRET is set and overrides the keyring", "the settings window's Client Secret field"},
+		{"secret from the keyring", nil, tenantID,
+			check.StepToken, check.CauseNone, "", ""},
+		{"tenant from EXOCAL_TENANT_ID", map[string]string{secrets.EnvTenantID: "organizations"}, "organizations",
+			check.StepRegistration, check.CauseTenantAlias,
+			"unset EXOCAL_TENANT_ID", "\n  exocal config set tenant_id"},
+		{"tenant from the keyring", nil, "organizations",
+			check.StepRegistration, check.CauseTenantAlias,
+			"\n  exocal config set tenant_id", "EXOCAL_TENANT_ID"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, env := range []string{secrets.EnvTenantID, secrets.EnvClientID, secrets.EnvClientSecret, secrets.EnvClientCertificate} {
+				t.Setenv(env, tt.env[env])
+			}
+			mem := secrets.NewMemory()
+			if err := mem.Set(context.Background(), secrets.DefaultProfile,
+				secrets.Registration{TenantID: tenantID, ClientID: clientID, ClientSecret: stored}); err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			a, err := New(Options{ConfigPath: filepath.Join(dir, "config.json"), Secrets: secrets.Env{Base: mem}, SocketPath: filepath.Join(dir, "s.sock")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep := a.Check(context.Background(), form, tt.tenant, clientID, "", nil)
+			st, ok := rep.Step(tt.step)
+			if !ok || st.Cause != tt.cause {
+				t.Fatalf("step %s: got %v %s/%q (%s), want %q", tt.step, ok, st.State, st.Cause, st.Finding, tt.cause)
+			}
+			if !strings.Contains(st.Fix, tt.want) {
+				t.Errorf("fix: got\n%s\nwant %q in it", st.Fix, tt.want)
+			}
+			if tt.notWant != "" && strings.Contains(st.Fix, tt.notWant) {
+				t.Errorf("fix: got\n%s\nwant no %q in it", st.Fix, tt.notWant)
+			}
+			if strings.Contains(rep.Details(), wrong) || strings.Contains(rep.Details(), stored) {
+				t.Errorf("report shows a secret:\n%s", rep.Details())
+			}
+		})
+	}
+}
+
+// With ews_debug on in the form, Test connection writes its exchanges to
+// the sync's protocol debug log ($XDG_CACHE_HOME/exocal/ews-debug.log).
+func TestCheckWritesDebugLog(t *testing.T) {
+	const (
+		tenantID = "5d1c0a2b-3e4f-4a5b-8c6d-7e8f90a1b2c3"
+		clientID = "9b8a7c6d-5e4f-4321-8fed-cba987654321"
+		secret   = "Qz7~glue-test-typed-secret.AbCdEf0123"
+	)
+	cache := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", cache)
+	tn := emutenant.Generate(emutenant.Config{Seed: 5, Mailboxes: 1, Events: 1, Now: time.Now()})
+	srv := emulator.New(emulator.Options{Tenant: tn, TenantID: tenantID, ClientID: clientID, ClientSecret: secret, Seed: 5})
+	if err := srv.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	dir := t.TempDir()
+	a, err := New(Options{ConfigPath: filepath.Join(dir, "config.json"), Secrets: secrets.NewMemory(), SocketPath: filepath.Join(dir, "s.sock")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	form := config.Defaults()
+	form.User = tn.Mailboxes()[0]
+	form.AutodiscoverURL = srv.URL()
+	form.AuthorityHost = srv.URL()
+	form.ExportDir = t.TempDir()
+	form.EWSDebug = true
+	if rep := a.Check(context.Background(), form, tenantID, clientID, secret, nil); !rep.OK() {
+		t.Fatalf("got a failed check, want OK:\n%s", rep.Details())
+	}
+	raw, err := os.ReadFile(filepath.Join(cache, "exocal", "ews-debug.log"))
+	if err != nil {
+		t.Fatalf("got %v, want the protocol debug log", err)
+	}
+	for _, want := range []string{"autodiscover soap request", "GetFolder request"} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("got a debug log without %q", want)
+		}
+	}
+	if strings.Contains(string(raw), secret) {
+		t.Errorf("got the client secret in the debug log")
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/exocal/exocal/app/config"
@@ -197,6 +198,17 @@ type Input struct {
 	Profile         string // "" means secrets.DefaultProfile
 	Registration    secrets.Registration
 	RegistrationErr error
+	// Env is the EXOCAL_* overlay of a caller that passes Registration
+	// itself (Store nil), as the settings window does with its store (a
+	// secrets.Env): the fixes for the values its variables supply say to
+	// correct or unset the variable, as they do when Store is a
+	// secrets.Env. nil: no variables.
+	Env *secrets.Env
+
+	// DebugLogPath is the protocol debug log the chain's autodiscover and
+	// EWS exchanges go to (redacted) when Settings.EWSDebug is on; ""
+	// means DefaultDebugLogPath(), the one the sync writes.
+	DebugLogPath string
 
 	// HTTPClient is the base client; nil means a private one honouring
 	// HTTPS_PROXY. Its transport is never http.DefaultTransport unless the
@@ -245,6 +257,18 @@ func Run(ctx context.Context, in Input, progress func(Step)) Report {
 	start := time.Now() // elapsed time is measured on the monotonic clock, not in.Now
 	r := newRunner(ctx, in, progress)
 	r.run()
+	r.closeDebugLog()
 	r.rep.Elapsed = time.Since(start)
 	return r.rep
+}
+
+// DefaultDebugLogPath is the protocol debug log the sync writes when the
+// ews_debug setting is on: ews-debug.log in the exocal folder of the user
+// cache dir ($XDG_CACHE_HOME, else ~/.cache).
+func DefaultDebugLogPath() (string, error) {
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("check: no user cache dir for the debug log (set HOME or XDG_CACHE_HOME): %w", err)
+	}
+	return filepath.Join(cache, "exocal", "ews-debug.log"), nil
 }

@@ -36,6 +36,8 @@ type runner struct {
 	client  *ews.Client
 	userErr error
 	userRan bool
+	// debug is the protocol debug log (ews_debug on), nil when off.
+	debug *ews.DebugLog
 }
 
 func newRunner(ctx context.Context, in Input, progress func(Step)) *runner {
@@ -151,7 +153,8 @@ func (r *runner) checkSettings(st *Step) {
 				"  exocal config set sync_type ews"}, nil)
 		return
 	}
-	// Read-only: the check writes nothing, not even a probe in the export folder.
+	// Read-only: the check writes nothing, not even a probe in the export
+	// folder — only the protocol debug log when ews_debug is on.
 	if err := s.ValidateReadOnly(); err != nil {
 		es := config.AsErrors(err)
 		labels := make([]string, 0, len(es))
@@ -167,11 +170,47 @@ func (r *runner) checkSettings(st *Step) {
 	}
 	st.State = StateOK
 	st.Finding = fmt.Sprintf("User %s, %d mailbox(es) to sync, %s, authority %s.", s.User, len(s.EffectiveMailboxes()), discoveryPlan(s), r.f.authority)
+	if s.EWSDebug {
+		r.openDebugLog(st)
+	}
 	if len(in.SettingsWarnings) > 0 {
 		st.warn(finding{CauseSettingsUnknownKey,
 			st.Finding + " " + fmt.Sprintf("%d key(s) of the settings file are ignored.", len(in.SettingsWarnings)),
 			strings.Join(in.SettingsWarnings, "\n")}, nil)
 	}
+}
+
+// openDebugLog opens the protocol debug log the sync writes (ews_debug
+// on) for the chain's autodiscover and EWS exchanges, and says so in the
+// settings step. A log that cannot be opened is noted; the check runs
+// without it.
+func (r *runner) openDebugLog(st *Step) {
+	path := r.in.DebugLogPath
+	var err error
+	if path == "" {
+		path, err = DefaultDebugLogPath()
+	}
+	if err == nil {
+		r.debug, err = ews.OpenDebugLog(path, 0, 0)
+	}
+	if err != nil {
+		st.Finding += " EWS protocol debugging is on, but its log cannot be opened; the check runs without it."
+		st.Detail = err.Error()
+		r.in.Logger.Warn("check: protocol debug log unavailable", "err", err)
+		return
+	}
+	st.Finding += " EWS protocol debugging is on: the exchanges go to " + path + "."
+}
+
+// closeDebugLog closes the protocol debug log, if open.
+func (r *runner) closeDebugLog() {
+	if r.debug == nil {
+		return
+	}
+	if err := r.debug.Close(); err != nil {
+		r.in.Logger.Warn("check: closing the protocol debug log", "err", err)
+	}
+	r.debug = nil
 }
 
 // discoveryPlan says how the EWS URL will be found, as the settings stand.
@@ -227,6 +266,14 @@ func (r *runner) checkRegistration(st *Step) {
 			case t || c || sec:
 				source = "from the OS keyring and EXOCAL_* variables"
 			}
+		}
+	} else if in.Env != nil {
+		// The caller read the registration (the settings window: its form)
+		// through this overlay, whose variables override the keyring.
+		t, c, sec := in.Env.Overridden()
+		r.f.env = envValues{tenant: t, client: c, secret: sec, cert: in.Env.CertificateOverridden()}
+		if r.f.env != (envValues{}) {
+			source = "as given; EXOCAL_* variables override the keyring"
 		}
 	}
 	r.f.tenantID, r.f.clientID, r.f.secret = reg.TenantID, reg.ClientID, reg.ClientSecret
@@ -480,6 +527,9 @@ func (r *runner) checkAutodiscover(st *Step) {
 		User: s.User, AutodiscoverURL: s.AutodiscoverURL, Server: s.ExchangeServer,
 		Cloud: r.cloud, HTTPClient: r.authed, Logger: r.in.Logger,
 	}
+	if r.debug != nil { // not a typed nil in the io.Writer; FindAutodiscoverServer below shares req
+		req.Debug = r.debug
+	}
 	res, err := autodiscover.Discover(ctx, req)
 	if err != nil {
 		st.fail(classifyAutodiscover(err, r.f, defaultEWS), err)
@@ -532,7 +582,11 @@ func (r *runner) checkAutodiscover(st *Step) {
 
 func (r *runner) checkEWS(st *Step) {
 	r.f.ewsURL = r.ewsURL
-	r.client = ews.New(ews.Config{URL: r.ewsURL, HTTPClient: r.authed, UserAgent: "ExoCal", Logger: r.in.Logger})
+	cfg := ews.Config{URL: r.ewsURL, HTTPClient: r.authed, UserAgent: "ExoCal", Logger: r.in.Logger}
+	if r.debug != nil {
+		cfg.Debug = r.debug
+	}
+	r.client = ews.New(cfg)
 	ctx, cancel := r.stepCtx()
 	defer cancel()
 	_, err := r.client.GetFolder(ctx, nil, r.in.Settings.User)
