@@ -28,7 +28,8 @@ const checkUsage = `Usage: exocal check [--json] [--secret-expires YYYY-MM-DD]
 Walks the setup step by step — settings, the app registration in the keyring,
 the Entra token and its permissions, autodiscover, EWS, the User's and every
 synced mailbox's calendar, streaming notifications — and prints, for each
-failure, what is wrong and how to fix it. Nothing is written anywhere.
+failure, what is wrong and how to fix it. Nothing is written anywhere, except
+the protocol debug log (~/.cache/exocal/ews-debug.log) when ews_debug is on.
 
   --json                  print one JSON document instead of the checklist
   --secret-expires DATE   the client secret's expiry date (YYYY-MM-DD): warns from

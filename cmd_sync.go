@@ -296,7 +296,7 @@ func openHeadless(ctx context.Context, log *slog.Logger) (*headless, int) {
 	}
 	bs := backendSettings(s, reg, log)
 	if s.EWSDebug {
-		bs.DebugLog = filepath.Join(cache, "exocal", "ews-debug.log")
+		bs.DebugLog, _ = check.DefaultDebugLogPath() // the cache dir is known to exist here
 	}
 	h.backend, err = backend.New(ctx, bs)
 	if err != nil {

@@ -78,9 +78,7 @@ func (s *syncService) wiring(st config.Settings) (backend.Settings, error) {
 	}
 	bs := backendSettings(st, reg, s.log)
 	if st.EWSDebug {
-		if cache, err := os.UserCacheDir(); err == nil {
-			bs.DebugLog = filepath.Join(cache, "exocal", "ews-debug.log")
-		}
+		bs.DebugLog, _ = check.DefaultDebugLogPath() // "" (no log) without a cache dir
 	}
 	return bs, nil
 }
