@@ -48,15 +48,7 @@ func (u *zoneUse) mayCross(rz calendar.ResolvedZone, c, length time.Duration) bo
 	}
 	ts, ok := u.moves[rz.TZID]
 	if !ok {
-		seen := map[time.Duration]bool{}
-		begin := time.Date(minZoneYear, 1, 1, 0, 0, 0, 0, rz.Location)
-		stop := time.Date(maxZoneYear, 1, 1, 0, 0, 0, 0, rz.Location)
-		for _, tr := range transitionsBetween(rz.Location, begin, stop) {
-			if tr.from != tr.to && !seen[clockOf(tr.local)] {
-				seen[clockOf(tr.local)] = true
-				ts = append(ts, clockOf(tr.local))
-			}
-		}
+		ts = factsOf(rz.Location).moves
 		u.moves[rz.TZID] = ts
 	}
 	if len(ts) == 0 {
@@ -84,7 +76,7 @@ func (u *zoneUse) gapAt(rz calendar.ResolvedZone, c time.Duration) bool {
 	}
 	ws, ok := u.gaps[rz.TZID]
 	if !ok {
-		ws = gapWindows(rz.Location)
+		ws = factsOf(rz.Location).gaps
 		u.gaps[rz.TZID] = ws
 	}
 	for _, w := range ws {
@@ -95,22 +87,46 @@ func (u *zoneUse) gapAt(rz calendar.ResolvedZone, c time.Duration) bool {
 	return false
 }
 
-func gapWindows(loc *time.Location) [][2]time.Duration {
-	var ws [][2]time.Duration
-	seen := map[[2]time.Duration]bool{}
+// zoneFacts are a location's DST changes from minZoneYear to maxZoneYear:
+// the wall-clock times of day they happen at, and the windows of wall-clock
+// time they skip.
+type zoneFacts struct {
+	moves []time.Duration
+	gaps  [][2]time.Duration
+}
+
+// zoneFactsCache maps a *time.Location to its *zoneFacts. Walking 130
+// years of transitions costs more than rendering a mailbox's events, and
+// the same few locations come back in every mailbox (sync/calendar caches
+// the locations it resolves; a Location never changes), so they are
+// computed once per process.
+var zoneFactsCache sync.Map
+
+func factsOf(loc *time.Location) *zoneFacts {
+	if f, ok := zoneFactsCache.Load(loc); ok {
+		return f.(*zoneFacts)
+	}
+	f := &zoneFacts{}
+	seenMove := map[time.Duration]bool{}
+	seenGap := map[[2]time.Duration]bool{}
 	begin := time.Date(minZoneYear, 1, 1, 0, 0, 0, 0, loc)
 	stop := time.Date(maxZoneYear, 1, 1, 0, 0, 0, 0, loc)
 	for _, tr := range transitionsBetween(loc, begin, stop) {
+		c := clockOf(tr.local)
+		if tr.from != tr.to && !seenMove[c] {
+			seenMove[c] = true
+			f.moves = append(f.moves, c)
+		}
 		if tr.to > tr.from {
-			start := clockOf(tr.local)
-			w := [2]time.Duration{start, start + time.Duration(tr.to-tr.from)*time.Second}
-			if !seen[w] {
-				seen[w] = true
-				ws = append(ws, w)
+			w := [2]time.Duration{c, c + time.Duration(tr.to-tr.from)*time.Second}
+			if !seenGap[w] {
+				seenGap[w] = true
+				f.gaps = append(f.gaps, w)
 			}
 		}
 	}
-	return ws
+	got, _ := zoneFactsCache.LoadOrStore(loc, f)
+	return got.(*zoneFacts)
 }
 
 // ambiguous reports whether t's wall-clock time in rz occurs twice (a DST
