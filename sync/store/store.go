@@ -10,7 +10,7 @@
 //	mailboxes/<addr>/last       -> last successful sync (RFC 3339)
 //	mailboxes/<addr>/rendered   -> what the ICS file was last rendered with (engine's stamp)
 //	mailboxes/<addr>/privacy    -> the privacy setting the items were fetched under
-//	mailboxes/<addr>/items/<id> -> JSON of a calendar.Event
+//	mailboxes/<addr>/items/<id> -> a calendar.Event, binary (codec.go; JSON in schema 1)
 //	mailboxes/<addr>/count      -> number of items (decimal)
 //	mailboxes/<addr>/staging/   -> a full resync in progress:
 //	    state                   -> the resync's sync state so far
@@ -51,7 +51,6 @@ package store
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -69,9 +68,10 @@ import (
 )
 
 // SchemaVersion is the layout version written under meta/schema. A
-// database with a newer version is refused; an older one is migrated (there
-// is only version 1 so far).
-const SchemaVersion = 1
+// database with a newer version is refused; an older one is migrated:
+// version 1 stored items as JSON, version 2 in the binary form of codec.go
+// (see migrate).
+const SchemaVersion = 2
 
 var (
 	bktMeta      = []byte("meta")
@@ -174,7 +174,7 @@ func Open(path string, lockTimeout time.Duration) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := db.Update(s.migrate); err != nil {
+	if err := migrate(db); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -193,27 +193,97 @@ func (s *Store) open(path string) (*bolt.DB, error) {
 	return db, nil
 }
 
-func (s *Store) migrate(tx *bolt.Tx) error {
-	meta, err := tx.CreateBucketIfNotExists(bktMeta)
-	if err != nil {
-		return fmt.Errorf("store: create meta: %w", err)
-	}
-	if _, err := tx.CreateBucketIfNotExists(bktMailboxes); err != nil {
-		return fmt.Errorf("store: create mailboxes: %w", err)
-	}
-	if v := meta.Get(keySchema); v != nil {
-		n, err := strconv.Atoi(string(v))
+// migrate brings db to SchemaVersion. From version 1 it re-encodes the
+// JSON items in the binary form, one transaction per mailbox (so that a
+// large database is not rewritten in one transaction held in memory), and
+// writes the new version last: decodeEvent reads both forms, so a crash
+// half-way leaves a version 1 database that works and that the next Open
+// finishes migrating.
+func migrate(db *bolt.DB) error {
+	version := 0 // a new database
+	err := db.Update(func(tx *bolt.Tx) error {
+		meta, err := tx.CreateBucketIfNotExists(bktMeta)
 		if err != nil {
+			return fmt.Errorf("store: create meta: %w", err)
+		}
+		if _, err := tx.CreateBucketIfNotExists(bktMailboxes); err != nil {
+			return fmt.Errorf("store: create mailboxes: %w", err)
+		}
+		v := meta.Get(keySchema)
+		if v == nil {
+			return meta.Put(keySchema, []byte(strconv.Itoa(SchemaVersion)))
+		}
+		if version, err = strconv.Atoi(string(v)); err != nil {
 			return fmt.Errorf("store: bad schema version %q: %w", v, err)
 		}
-		if n > SchemaVersion {
-			return fmt.Errorf("%w (schema %d, this build knows %d); delete the file to start over", ErrSchema, n, SchemaVersion)
+		if version > SchemaVersion {
+			return fmt.Errorf("%w (schema %d, this build knows %d); delete the file to start over", ErrSchema, version, SchemaVersion)
 		}
-		if n == SchemaVersion {
+		return nil
+	})
+	if err != nil || version == 0 || version == SchemaVersion {
+		return err
+	}
+	var mailboxes [][]byte
+	if err := db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bktMailboxes).ForEach(func(k, _ []byte) error {
+			mailboxes = append(mailboxes, bytes.Clone(k))
 			return nil
+		})
+	}); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	for _, k := range mailboxes {
+		err := db.Update(func(tx *bolt.Tx) error {
+			mb := tx.Bucket(bktMailboxes).Bucket(k)
+			if mb == nil {
+				return nil
+			}
+			if err := reencode(mb.Bucket(bktItems)); err != nil {
+				return err
+			}
+			if st := mb.Bucket(bktStaging); st != nil {
+				return reencode(st.Bucket(bktItems))
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("store: migrate %s to schema %d: %w", k, SchemaVersion, err)
 		}
 	}
-	return meta.Put(keySchema, []byte(strconv.Itoa(SchemaVersion)))
+	return db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bktMeta).Put(keySchema, []byte(strconv.Itoa(SchemaVersion)))
+	})
+}
+
+// reencode rewrites items's JSON values (schema 1) in the binary form.
+func reencode(items *bolt.Bucket) error {
+	if items == nil {
+		return nil
+	}
+	type kv struct{ k, v []byte }
+	var todo []kv
+	err := items.ForEach(func(k, v []byte) error {
+		if len(v) == 0 || v[0] != '{' {
+			return nil
+		}
+		var e calendar.Event
+		if err := decodeEvent(v, &e); err != nil {
+			return fmt.Errorf("decode item %s: %w", k, err)
+		}
+		todo = append(todo, kv{k, appendEvent(nil, &e)})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	items.FillPercent = 0.9 // keys come in order
+	for _, x := range todo {
+		if err := items.Put(x.k, x.v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Close closes the database.
@@ -310,17 +380,18 @@ func (s *Store) Reset(mailbox string) error {
 // sync state, in one transaction. A Done page also records the success
 // time.
 func (s *Store) ApplyPage(mailbox string, page calendar.Page) error {
-	// Encode outside the write transaction: bbolt has one writer at a time.
+	// Encode outside the write transaction (bbolt has one writer at a
+	// time), into one buffer.
 	enc := make([][]byte, len(page.Upserts))
+	buf := make([]byte, 0, 768*len(page.Upserts))
 	for i := range page.Upserts {
 		if page.Upserts[i].ItemID == "" {
 			return fmt.Errorf("store: apply page to %s: upsert %d has no ItemID", mailbox, i)
 		}
-		b, err := json.Marshal(&page.Upserts[i])
-		if err != nil {
-			return fmt.Errorf("store: encode %s item %s: %w", mailbox, page.Upserts[i].ItemID, err)
-		}
-		enc[i] = b
+		// When buf grows, the values before stay in the old array.
+		lo := len(buf)
+		buf = appendEvent(buf, &page.Upserts[i])
+		enc[i] = buf[lo:len(buf):len(buf)]
 	}
 	now := s.now().UTC()
 	err := s.update(func(tx *bolt.Tx) error {
@@ -439,11 +510,10 @@ func (s *Store) Events(mailbox string) ([]calendar.Event, error) {
 		items := b.Bucket(bktItems)
 		out = make([]calendar.Event, 0, count(b, items))
 		return items.ForEach(func(k, v []byte) error {
-			var e calendar.Event
-			if err := json.NewDecoder(bytes.NewReader(v)).Decode(&e); err != nil {
+			out = append(out, calendar.Event{})
+			if err := decodeEvent(v, &out[len(out)-1]); err != nil {
 				return fmt.Errorf("store: decode %s item %s: %w", mailbox, k, err)
 			}
-			out = append(out, e)
 			return nil
 		})
 	})
