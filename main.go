@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -59,7 +60,24 @@ func dispatch(args []string) int {
 		fmt.Fprintf(os.Stderr, "exocal: unknown command %q; run 'exocal --help' for the list.\n", name)
 		return 2
 	}
+	if msg := relativeXDG(); msg != "" && name != "version" {
+		fmt.Fprintln(os.Stderr, msg)
+		return exitSetup
+	}
 	return c.run(args)
+}
+
+// relativeXDG refuses an XDG base directory variable set to a relative
+// path. The XDG Base Directory specification says to ignore such a value,
+// which would quietly fall back to the user's own folders, keyring entry
+// and running instance: a setup meant to be isolated would reach them.
+func relativeXDG() string {
+	for _, env := range []string{"XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_RUNTIME_DIR"} {
+		if v := os.Getenv(env); v != "" && !filepath.IsAbs(v) {
+			return fmt.Sprintf("exocal: %s=%s is not an absolute path; set it to one (e.g. %s=$PWD/%s) or unset it.", env, v, env, v)
+		}
+	}
+	return ""
 }
 
 func usage(w *os.File) {

@@ -444,3 +444,19 @@ sys.stdout.write("\nECHO_RESTORED=%d\n" % (1 if echo else 0))
 		t.Errorf("got %q, want the keyring error after reading the secret", text)
 	}
 }
+
+// A relative XDG_* variable is refused before any command runs: ignoring
+// it, as the XDG specification says, would reach the user's own settings,
+// keyring entry and running instance from a setup meant to be isolated.
+func TestRelativeXDGRefused(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t, false)
+	for _, env := range []string{"XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_RUNTIME_DIR"} {
+		for _, args := range [][]string{{"secret", "set"}, {"config", "set", "tenant_id", "contoso.com"}, {"sync", "--once"}, {"run"}} {
+			out, errOut, code := c.run("a-secret\n", []string{env + "=relative/dir"}, args...)
+			if code != exitSetup || out != "" || !strings.Contains(errOut, env+"=relative/dir is not an absolute path") {
+				t.Errorf("%s=relative/dir exocal %v: got exit %d, stdout %q, stderr %q; want exit 2 naming the variable", env, args, code, out, errOut)
+			}
+		}
+	}
+}
