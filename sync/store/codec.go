@@ -161,7 +161,8 @@ func decodeEvent(v []byte, e *calendar.Event) error {
 	case '{':
 		return json.Unmarshal(v, e)
 	case formatBinary1:
-		d := decoder{b: v[1:]}
+		// One string holds the item's text; its strings are substrings of it.
+		d := decoder{b: v[1:], s: string(v[1:])}
 		d.event(e)
 		if d.err == nil && len(d.b) != 0 {
 			d.err = fmt.Errorf("store: %d bytes after the item", len(d.b))
@@ -176,6 +177,7 @@ func decodeEvent(v []byte, e *calendar.Event) error {
 // every later read returns zero values.
 type decoder struct {
 	b   []byte
+	s   string // the whole input, as a string
 	err error
 }
 
@@ -208,18 +210,16 @@ func (d *decoder) varint() int64 {
 
 func (d *decoder) int() int { return int(d.varint()) }
 
-func (d *decoder) bytes() []byte {
+func (d *decoder) string() string {
 	n := d.uvarint()
 	if n > uint64(len(d.b)) {
 		d.fail(errShort)
-		return nil
+		return ""
 	}
-	v := d.b[:n:n]
+	at := len(d.s) - len(d.b)
 	d.b = d.b[n:]
-	return v
+	return d.s[at : at+int(n)]
 }
-
-func (d *decoder) string() string { return string(d.bytes()) }
 
 func (d *decoder) bool() bool {
 	if len(d.b) == 0 {

@@ -55,6 +55,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -393,6 +394,14 @@ func (s *Store) ApplyPage(mailbox string, page calendar.Page) error {
 		buf = appendEvent(buf, &page.Upserts[i])
 		enc[i] = buf[lo:len(buf):len(buf)]
 	}
+	// Put in key order: a bbolt node is a sorted slice, and inserting in
+	// random order moves half of it per Put. Stable, so that of two
+	// upserts of one item the later wins, as in page order.
+	order := make([]int, len(page.Upserts))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(page.Upserts[a].ItemID, page.Upserts[b].ItemID) })
 	now := s.now().UTC()
 	err := s.update(func(tx *bolt.Tx) error {
 		mb, err := tx.Bucket(bktMailboxes).CreateBucketIfNotExists(key(mailbox))
@@ -423,7 +432,8 @@ func (s *Store) ApplyPage(mailbox string, page calendar.Page) error {
 			target, stateB = staging.Bucket(bktItems), staging
 		}
 		n := count(stateB, target)
-		for i, e := range page.Upserts {
+		for _, i := range order {
+			e := &page.Upserts[i]
 			if target.Get([]byte(e.ItemID)) == nil {
 				n++
 			}

@@ -14,7 +14,7 @@ import (
 	"github.com/exocal/exocal/sync/calendar"
 )
 
-func open(t *testing.T, path string) *Store {
+func open(t testing.TB, path string) *Store {
 	t.Helper()
 	s, err := Open(path, 0)
 	if err != nil {
@@ -231,5 +231,25 @@ func TestItemCountMatchesItems(t *testing.T) {
 		if got, want := in.Items, len(ids(t, s, mb)); got != want {
 			t.Fatalf("step %d: got Items %d, want %d (the events stored)", step, got, want)
 		}
+	}
+}
+
+// Two upserts of one item in a page: the later wins, and it counts once.
+func TestApplyPageDuplicateUpsertLaterWins(t *testing.T) {
+	t.Parallel()
+	s := open(t, filepath.Join(t.TempDir(), "state.db"))
+	defer s.Close()
+	first, later := ev("x", 9), ev("x", 11)
+	later.Subject = "later"
+	apply(t, s, "a@contoso.com", calendar.Page{Upserts: []calendar.Event{ev("z", 8), first, ev("a", 10), later}, State: "s1", Done: true})
+	evs, err := s.Events("a@contoso.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 3 || evs[2].ItemID != "x" || evs[2].Subject != "later" {
+		t.Fatalf("events: got %+v, want z, a and the later x", evs)
+	}
+	if in, _ := s.Info("a@contoso.com"); in.Items != 3 {
+		t.Fatalf("items: got %d, want 3", in.Items)
 	}
 }
