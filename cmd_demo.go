@@ -61,7 +61,7 @@ func runDemo(args []string) int {
 func runDemoApp(ctx context.Context, dir string, log *slog.Logger) int {
 	if err := ui.CheckDisplay(); err != nil {
 		fmt.Println("No display, so no tray icon: syncing headless until Ctrl+C.")
-		h, code := openHeadless(ctx, log)
+		h, code := openHeadless(ctx, log, false)
 		if h == nil {
 			return code
 		}

@@ -47,7 +47,7 @@ func runRun(args []string) int {
 	in.OnSync(func(context.Context) (app.SyncReport, error) {
 		return app.SyncReport{}, errors.New("exocal: ExoCal is still starting (connecting to Exchange); try again in a moment")
 	})
-	h, code := openHeadless(ctx, log)
+	h, code := openHeadless(ctx, log, true)
 	if h == nil {
 		return code
 	}

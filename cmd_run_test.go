@@ -43,6 +43,7 @@ func (l *lockedBuffer) String() string {
 // instance socket.
 type instanceEnv struct {
 	*cli
+	srv       *emulator.Server
 	extra     []string
 	socket    string
 	exportDir string
@@ -62,7 +63,7 @@ func newInstanceEnv(t *testing.T) *instanceEnv {
 	if err := os.MkdirAll(run, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	e := &instanceEnv{cli: c, socket: filepath.Join(run, "exocal.sock"),
+	e := &instanceEnv{cli: c, srv: srv, socket: filepath.Join(run, "exocal.sock"),
 		exportDir: filepath.Join(c.base, "ics"), mailboxes: tn.Mailboxes(),
 		extra: []string{secrets.EnvTenantID + "=" + cliTenantID, secrets.EnvClientID + "=" + cliClientID, secrets.EnvClientSecret + "=" + cliSecret}}
 	s := config.Defaults()
@@ -347,5 +348,58 @@ func TestRunWarnsOfSecretExpiry(t *testing.T) {
 	p := e.startRun(t)
 	if logs := p.logs.String(); !strings.Contains(logs, `level=WARN msg="client secret"`) || !strings.Contains(logs, "The client secret expires on "+expires) {
 		t.Errorf("run's log: want a warning that the secret expires on %s:\n%s", expires, logs)
+	}
+}
+
+// TestRunWaitsForTheNetwork: a service started before Microsoft can be
+// reached (here: nothing listens on the tenant's address yet) keeps trying
+// instead of exiting, and syncs once the address answers; `sync --once`
+// meanwhile exits 1 (the network), not 2 (the configuration).
+func TestRunWaitsForTheNetwork(t *testing.T) {
+	e := newInstanceEnv(t)
+	s, err := config.Load(e.configFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := strings.TrimPrefix(s.AuthorityHost, "http://")
+	e.srv.Close() // nothing answers there now
+
+	if _, errOut, code := e.exocal(t, "sync", "--once"); code != exitFailed || !strings.Contains(errOut, "connect") {
+		t.Errorf("sync --once with the tenant unreachable: got exit %d %q, want 1 and a sentence about connecting", code, errOut)
+	}
+
+	p := &runProc{cmd: exec.Command(os.Args[0], "run"), logs: &lockedBuffer{}, exited: make(chan error, 1)}
+	p.cmd.Env = append(append([]string{}, e.env...), e.extra...)
+	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.exited <- p.cmd.Wait() }()
+	t.Cleanup(func() { p.cmd.Process.Kill() })
+	waitLog := func(what string) {
+		t.Helper()
+		for i := 0; !strings.Contains(p.logs.String(), what); i++ {
+			select {
+			case err := <-p.exited:
+				t.Fatalf("exocal run exited (%v) while waiting for %q:\n%s", err, what, p.logs)
+			case <-time.After(50 * time.Millisecond):
+			}
+			if i > 1200 {
+				t.Fatalf("no %q in run's log after 60 s:\n%s", what, p.logs)
+			}
+		}
+	}
+	waitLog(`msg="cannot reach Microsoft yet; trying again"`)
+
+	tn := tenant.Generate(tenant.Config{Seed: 5, Mailboxes: 2, Events: 4, Now: time.Now()})
+	srv := emulator.New(emulator.Options{Tenant: tn, TenantID: cliTenantID, ClientID: cliClientID, ClientSecret: cliSecret, Seed: 5})
+	if err := srv.Start(addr); err != nil {
+		t.Fatalf("restart the emulator on %s: %v", addr, err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	waitLog(`msg="exocal running"`)
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if err := <-p.exited; err != nil {
+		t.Errorf("run after SIGTERM: got %v, want exit 0\n%s", err, p.logs)
 	}
 }

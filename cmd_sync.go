@@ -55,7 +55,7 @@ func runSync(args []string) int {
 	if code, done := syncThroughRunning(ctx, os.Stdout, os.Stderr, app.SocketPath(), *timeout); done {
 		return code
 	}
-	h, code := openHeadless(ctx, log)
+	h, code := openHeadless(ctx, log, false)
 	if h == nil {
 		return code
 	}
@@ -241,8 +241,12 @@ func (h *headless) deps(log *slog.Logger, notify func(title, body string)) engin
 
 // openHeadless loads the settings and the registration, opens the store and
 // builds the backend. On failure it prints one sentence with the fix and
-// returns a nil headless and the exit code.
-func openHeadless(ctx context.Context, log *slog.Logger) (*headless, int) {
+// returns a nil headless and the exit code: 2 for the settings, the
+// registration or the tenant, 1 when Microsoft cannot be reached (the
+// network). With retry (a service), it waits out an unreachable network
+// instead, trying again with a growing pause until ctx ends (then nil and
+// exit 0).
+func openHeadless(ctx context.Context, log *slog.Logger, retry bool) (*headless, int) {
 	fail := func(format string, a ...any) (*headless, int) {
 		fmt.Fprintf(os.Stderr, "exocal: "+format+"\n", a...)
 		return nil, exitSetup
@@ -298,13 +302,35 @@ func openHeadless(ctx context.Context, log *slog.Logger) (*headless, int) {
 	if s.EWSDebug {
 		bs.DebugLog, _ = check.DefaultDebugLogPath() // the cache dir is known to exist here
 	}
-	h.backend, err = backend.New(ctx, bs)
-	if err != nil {
-		h.Close()
-		if ex := h.explain(err, ""); ex.Finding != "" {
-			return fail("%s", strings.TrimSpace(ex.Finding+" "+ex.Fix))
+	for pause := 5 * time.Second; ; pause = min(2*pause, 5*time.Minute) {
+		h.backend, err = backend.New(ctx, bs)
+		if err == nil {
+			break
 		}
-		return fail("%v", err)
+		ex := h.explain(err, "")
+		words := fmt.Sprint(err)
+		if ex.Finding != "" {
+			words = strings.TrimSpace(ex.Finding + " " + ex.Fix)
+		}
+		unreachable := ex.Finding != "" && !ex.Setup
+		if !retry || !unreachable || ctx.Err() != nil {
+			h.Close()
+			if ctx.Err() != nil && retry {
+				return nil, exitOK // stopped while starting
+			}
+			fmt.Fprintf(os.Stderr, "exocal: %s\n", words)
+			if unreachable {
+				return nil, exitFailed
+			}
+			return nil, exitSetup
+		}
+		log.Warn("cannot reach Microsoft yet; trying again", "reason", words, "retry_in", pause)
+		select {
+		case <-ctx.Done():
+			h.Close()
+			return nil, exitOK
+		case <-time.After(pause):
+		}
 	}
 	log.Info("backend ready", "ews_url", h.backend.EWSURL, "found_by", h.backend.Discovery)
 	return h, exitOK
