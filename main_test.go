@@ -179,6 +179,8 @@ func TestConfigSetGood(t *testing.T) {
 		{"max_subscriptions_per_connection", "50"},
 		{"poll_interval", "90s"},
 		{"ews_debug", "true"},
+		// A loopback authority has no default autodiscover server: set it first.
+		{"autodiscover_url", "http://127.0.0.1:8400"},
 		{"authority_host", "http://127.0.0.1:8400"},
 	}
 	for _, kv := range sets {

@@ -511,3 +511,31 @@ func TestSecretExpiry(t *testing.T) {
 		}
 	}
 }
+
+// Set refuses a value that makes another field wrong, and only that: what
+// was wrong before the change does not stop it (settings are set one key
+// at a time).
+func TestSetRefusesWhatItBreaks(t *testing.T) {
+	t.Parallel()
+	s := Defaults()
+	s.ExportDir = t.TempDir()
+	// Not yet valid as a whole (no User), which must not block other keys.
+	if err := Set(&s, "max_subscriptions_per_connection", "100"); err != nil {
+		t.Fatalf("Set max_subscriptions_per_connection on incomplete settings: %v", err)
+	}
+	before := s
+	err := Set(&s, "authority_host", "https://login.example.org")
+	es := AsErrors(err)
+	if len(es) != 1 || es[0].Key != "autodiscover_url" {
+		t.Fatalf("Set authority_host to a cloud without a default autodiscover server: got %v, want one error about autodiscover_url", err)
+	}
+	if !Equal(s, before) {
+		t.Errorf("a refused Set changed the settings")
+	}
+	if err := Set(&s, "autodiscover_url", "https://autodiscover.example.org"); err != nil {
+		t.Fatalf("Set autodiscover_url: %v", err)
+	}
+	if err := Set(&s, "authority_host", "https://login.example.org"); err != nil {
+		t.Errorf("Set authority_host once autodiscover_url is set: %v", err)
+	}
+}

@@ -300,6 +300,23 @@ func Set(s *Settings, key, value string) error {
 	if err := c.ValidateField(key); err != nil {
 		return err
 	}
+	// A change may make another field wrong (authority_host without a
+	// default autodiscover server needs autodiscover_url): refuse what the
+	// change itself breaks, as the settings window would, but not what was
+	// wrong before it (the settings are set one key at a time).
+	before := map[FieldError]bool{}
+	for _, fe := range AsErrors(s.ValidateReadOnly()) {
+		before[fe] = true
+	}
+	var broken Errors
+	for _, fe := range AsErrors(c.ValidateReadOnly()) {
+		if !before[fe] {
+			broken = append(broken, fe)
+		}
+	}
+	if len(broken) > 0 {
+		return broken
+	}
 	*s = c
 	return nil
 }
