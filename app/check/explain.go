@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/exocal/exocal/app/config"
@@ -71,7 +72,7 @@ func explain(err error, s config.Settings, tenantID, clientID, mailbox string, g
 	case errors.As(err, &ce) && errors.Is(err, auth.ErrMissingRole):
 		fd = finding{CauseMissingRole, "The token lacks full_access_as_app: the app's manifest lacks the Office 365 Exchange Online permission.", f.manifestFix()}
 	case errors.As(err, &ce) && errors.Is(err, auth.ErrWrongAudience):
-		fd = finding{CauseWrongAudience, fmt.Sprintf("The token is for %q, not for Exchange Online.", ce.Audience),
+		fd = finding{CauseWrongAudience, "The token is for " + audienceWords(ce.Audience) + ", not for Exchange Online.",
 			"Use the authority host of the tenant's cloud (https://login.microsoftonline.com worldwide)."}
 	case errors.As(err, &ee):
 		fd = classifyEWS(err, f, firstNonEmpty(ee.Mailbox, mailbox))
@@ -83,6 +84,14 @@ func explain(err error, s config.Settings, tenantID, clientID, mailbox string, g
 		return Explanation{}
 	}
 	return Explanation{Cause: fd.cause, Finding: redact(fd.finding, nil), Fix: redact(fd.fix, nil), Setup: fd.cause.Setup()}
+}
+
+// audienceWords is a token's audience quoted, or "another resource".
+func audienceWords(aud string) string {
+	if aud == "" {
+		return "another resource"
+	}
+	return strconv.Quote(aud)
 }
 
 func firstNonEmpty(s ...string) string {

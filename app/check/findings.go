@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -137,6 +138,40 @@ func (f facts) tenant() string {
 	return f.tenantID
 }
 
+// authorityHost is the Entra authority host, the default when unset.
+func (f facts) authorityHost() string {
+	if f.authority == "" {
+		return config.DefaultAuthorityHost
+	}
+	return f.authority
+}
+
+// user is the User for sentences ("the User" when unset) and for command
+// lines ("<address>" when unset).
+func (f facts) userWords() (words, arg string) {
+	if f.user == "" {
+		return "the User", "<address>"
+	}
+	return f.user, f.user
+}
+
+// mailboxWords is a mailbox for sentences (fallback when unknown) and for
+// command lines ("<mailbox address>" when unknown).
+func mailboxWords(mailbox, fallback string) (words, arg string) {
+	if mailbox == "" {
+		return fallback, "<mailbox address>"
+	}
+	return mailbox, mailbox
+}
+
+// because is ": reason" or "" for an empty reason.
+func because(reason string) string {
+	if reason = strings.TrimSpace(reason); reason == "" {
+		return ""
+	}
+	return ": " + reason
+}
+
 // appPage says where the app registration is in the Entra admin center.
 func (f facts) appPage(section string) string {
 	p := "Microsoft Entra admin center (https://entra.microsoft.com) > Identity > Applications > App registrations > All applications > the app with Application (client) ID " + f.client()
@@ -187,7 +222,7 @@ func classifyToken(err error, f facts) finding {
 	case auth.IsConfig(err) && isCertificateConfig(err):
 		var ce *auth.ConfigError
 		errors.As(err, &ce)
-		return finding{CauseCertificateInvalid, "The client certificate cannot be used: " + ce.Reason + ".", certificateFix(f)}
+		return finding{CauseCertificateInvalid, "The client certificate cannot be used" + because(ce.Reason) + ".", certificateFix(f)}
 	case auth.IsInvalidSecret(err) && ee != nil && ee.Has(auth.AADSTSMissingCredential):
 		return finding{CauseInvalidSecret, "Entra received no client secret (AADSTS7000218).", f.newSecretFix()}
 	case auth.IsInvalidSecret(err) && (ee.SecretLooksLikeID || auth.LooksLikeSecretID(f.secret)):
@@ -208,14 +243,18 @@ func classifyToken(err error, f facts) finding {
 		return finding{CauseSecretExpired, msg, f.newSecretFix()}
 	case auth.IsWrongCloud(err):
 		return finding{CauseWrongCloud,
-			fmt.Sprintf("Tenant %s is in another Microsoft cloud than %s (AADSTS90038).", f.tenant(), f.authority),
+			fmt.Sprintf("Tenant %s is in another Microsoft cloud than %s (AADSTS90038).", f.tenant(), f.authorityHost()),
 			"Set the authority host of the tenant's cloud:\n" +
 				"  US Government (GCC High / DoD): exocal config set authority_host https://login.microsoftonline.us\n" +
 				"  China (21Vianet):               exocal config set authority_host https://login.partner.microsoftonline.cn\n" +
 				"  Worldwide (and GCC):            exocal config set authority_host https://login.microsoftonline.com"}
 	case auth.IsTenantNotFound(err):
+		tenant := "the tenant"
+		if f.tenantID != "" {
+			tenant = fmt.Sprintf("the tenant %q", f.tenantID)
+		}
 		return finding{CauseTenantNotFound,
-			fmt.Sprintf("Entra at %s does not know the tenant %q (AADSTS%d).", f.authority, f.tenantID, entraCode(ee)),
+			"Entra at " + f.authorityHost() + " does not know " + tenant + aadstsSuffix(ee) + ".",
 			"Copy the Directory (tenant) ID from " + f.appPage("Overview") + " and set it:\n" +
 				f.setTenant() + "\n" +
 				"If the tenant is in a national cloud (US Government, China), set authority_host to that cloud's login host."}
@@ -230,7 +269,7 @@ func classifyToken(err error, f facts) finding {
 		if f.supportedAccount == "multi" {
 			fix += "- consent: Supported account is \"multi\" (Multiple organization). A multi-tenant app must be consented in this\n" +
 				"  tenant before it exists there: an administrator of " + f.tenant() + " opens\n" +
-				"  " + strings.TrimRight(f.authority, "/") + "/" + f.tenant() + "/adminconsent?client_id=" + f.client() + "\n" +
+				"  " + strings.TrimRight(f.authorityHost(), "/") + "/" + f.tenant() + "/adminconsent?client_id=" + f.client() + "\n" +
 				"  and accepts. If the app is registered in this tenant, set supported_account to \"single\"."
 		} else {
 			fix += "- the account type: Supported account is \"single\" (My organization only), so the app must be registered in\n" +
@@ -241,7 +280,7 @@ func classifyToken(err error, f facts) finding {
 			"Entra did not find app " + f.client() + " in tenant " + f.tenant() + " (AADSTS700016).", fix}
 	case auth.IsBadScope(err):
 		return finding{CauseBadScope,
-			fmt.Sprintf("Entra refused the scope (AADSTS%d): the token must be for Exchange Online, https://outlook.office365.com/.default.", entraCode(ee)),
+			fmt.Sprintf("Entra refused the scope%s: the token must be for Exchange Online, https://outlook.office365.com/.default.", aadstsSuffix(ee)),
 			"The scope follows from the authority host. Use the cloud's login host (https://login.microsoftonline.com worldwide)\n" +
 				"  exocal config set authority_host https://login.microsoftonline.com\n" +
 				"and make sure the tenant has Exchange Online (the Office 365 Exchange Online service principal exists)."}
@@ -254,7 +293,7 @@ func classifyToken(err error, f facts) finding {
 				"Exclude the app from the policy or run ExoCal from an allowed network."}
 	case auth.IsConsentMissing(err):
 		return finding{CauseConsentMissing,
-			fmt.Sprintf("Entra says the app has no consent in tenant %s (AADSTS%d).", f.tenant(), entraCode(ee)),
+			"Entra says the app has no consent in tenant " + f.tenant() + aadstsSuffix(ee) + ".",
 			f.consentFix()}
 	case auth.IsNetwork(err):
 		var ne *auth.NetworkError
@@ -265,11 +304,31 @@ func classifyToken(err error, f facts) finding {
 	case auth.IsConfig(err):
 		var ce *auth.ConfigError
 		errors.As(err, &ce)
-		return finding{CauseConfig, "The " + ce.Field + " setting cannot be used: " + ce.Reason + ".",
+		if ce.Field == "" {
+			return finding{CauseConfig, "A setting cannot be used" + because(ce.Reason) + ".",
+				"See the details below and correct the setting in the settings window, or: exocal config set KEY VALUE"}
+		}
+		return finding{CauseConfig, "The " + ce.Field + " setting cannot be used" + because(ce.Reason) + ".",
 			"Correct it in the settings window, or: exocal config set " + ce.Field + " VALUE"}
 	case entra:
-		return finding{CauseEntraOther,
-			fmt.Sprintf("Entra refused the token (%s, AADSTS%d, HTTP %d).", ee.Code, ee.AADSTS, ee.HTTPStatus),
+		var what []string
+		if ee.Code != "" {
+			what = append(what, ee.Code)
+		}
+		if ee.AADSTS != 0 {
+			what = append(what, fmt.Sprintf("AADSTS%d", ee.AADSTS))
+		}
+		if ee.HTTPStatus != 0 {
+			what = append(what, fmt.Sprintf("HTTP %d", ee.HTTPStatus))
+		}
+		msg := "Entra refused the token."
+		if len(what) > 0 {
+			msg = "Entra refused the token (" + strings.Join(what, ", ") + ")."
+		}
+		if ee.AADSTS == 0 {
+			return finding{CauseEntraOther, msg, "See the details below" + traceHint(ee) + "; run the check again."}
+		}
+		return finding{CauseEntraOther, msg,
 			fmt.Sprintf("Look up AADSTS%d at https://login.microsoftonline.com/error?code=%d", ee.AADSTS, ee.AADSTS) + traceHint(ee) + "."}
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		return finding{CauseCanceled, "The check was canceled or timed out.", ""}
@@ -277,11 +336,12 @@ func classifyToken(err error, f facts) finding {
 	return finding{CauseEntraOther, "The token request failed.", "See the details below; run the check again."}
 }
 
-func entraCode(ee *auth.EntraError) int {
-	if ee == nil {
-		return 0
+// aadstsSuffix is " (AADSTSnnn)", or "" when the code is unknown.
+func aadstsSuffix(ee *auth.EntraError) string {
+	if ee == nil || ee.AADSTS == 0 {
+		return ""
 	}
-	return ee.AADSTS
+	return fmt.Sprintf(" (AADSTS%d)", ee.AADSTS)
 }
 
 func traceHint(ee *auth.EntraError) string {
@@ -307,12 +367,43 @@ func proxyHint(f facts) string {
 		"before starting it (for the tray app, in its autostart entry or ~/.profile)."
 }
 
+// hostOfErr is the host of the URL a failed request went to (the
+// transport's *url.Error), or "".
+func hostOfErr(err error) string {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return ""
+	}
+	return hostOf(ue.URL)
+}
+
+// serverName names the server of a network error: its host, or, when the
+// error does not say, the kind of server ("the EWS server").
+func serverName(ne *auth.NetworkError) string {
+	if ne.Host != "" {
+		return ne.Host
+	}
+	switch op := strings.ToLower(ne.Op); {
+	case strings.HasPrefix(op, "ews"):
+		return "the EWS server"
+	case strings.HasPrefix(op, "autodiscover"):
+		return "the autodiscover server"
+	case strings.HasPrefix(op, "token"):
+		return "Microsoft Entra's sign-in server"
+	}
+	return "the server"
+}
+
 func networkFinding(ne *auth.NetworkError, f facts) finding {
-	host := ne.Host
+	host := serverName(ne)
 	switch ne.Kind {
 	case auth.NetworkDNS:
-		return finding{CauseNetworkDNS, "Cannot resolve " + host + " (DNS).",
-			"Check the network connection and DNS (try `getent hosts " + strings.Split(host, ":")[0] + "`).\n" + proxyHint(f)}
+		what, try := "the name of "+host, ""
+		if ne.Host != "" {
+			what, try = ne.Host, " (try `getent hosts "+strings.Split(ne.Host, ":")[0]+"`)"
+		}
+		return finding{CauseNetworkDNS, "Cannot resolve " + what + " (DNS).",
+			"Check the network connection and DNS" + try + ".\n" + proxyHint(f)}
 	case auth.NetworkTLS:
 		if ne.ClockSkewHint {
 			return clockFinding(f, "The certificate of "+host+" is outside its validity period for this computer's clock: the clock is probably wrong.")
@@ -331,7 +422,11 @@ func networkFinding(ne *auth.NetworkError, f facts) finding {
 			"Check the proxy address and port, whether it needs authentication, and that it allows " + host + ";\n" +
 				"or unset HTTPS_PROXY if this network needs no proxy."}
 	case auth.NetworkTimeout:
-		return finding{CauseNetworkTimeout, fmt.Sprintf("No answer from %s within %s.", host, f.stepTimeout),
+		within := ""
+		if f.stepTimeout > 0 {
+			within = " within " + f.stepTimeout.String()
+		}
+		return finding{CauseNetworkTimeout, "No answer from " + host + within + ".",
 			"A firewall may drop the traffic, or the network is down.\n" + proxyHint(f)}
 	case auth.NetworkConnect:
 		return finding{CauseNetworkConnect, "Cannot connect to " + host + ".",
@@ -342,7 +437,11 @@ func networkFinding(ne *auth.NetworkError, f facts) finding {
 
 // classifyAutodiscover names why autodiscover failed.
 func classifyAutodiscover(err error, f facts, defaultEWS string) finding {
+	if defaultEWS == "" {
+		defaultEWS = "<EWS URL>"
+	}
 	setEWS := "To skip autodiscover, set the EWS URL directly:\n  exocal config set ews_url " + defaultEWS
+	user, userArg := f.userWords()
 	var ne *auth.NetworkError
 	switch {
 	case errors.As(err, &ne):
@@ -352,15 +451,22 @@ func classifyAutodiscover(err error, f facts, defaultEWS string) finding {
 	case autodiscover.IsRedirectRefused(err):
 		var re *autodiscover.RedirectError
 		errors.As(err, &re)
+		to, why := "another server", ""
+		if re.To != "" {
+			to = re.To
+		}
+		if re.Reason != "" {
+			why = " (" + re.Reason + ")"
+		}
 		return finding{CauseAutodiscoverRedirect,
-			"Autodiscover redirected to " + re.To + ", which ExoCal refused (" + re.Reason + "): the token is sent only to Microsoft's Exchange hosts and hosts you configured.",
+			"Autodiscover redirected to " + to + ", which ExoCal refused" + why + ": the token is sent only to Microsoft's Exchange hosts and hosts you configured.",
 			"If that server is really yours, set it as the Autodiscover URL or the EWS URL:\n  exocal config set autodiscover_url <server>\n" + setEWS}
 	case autodiscover.IsNotFound(err):
 		return finding{CauseAutodiscoverUserUnknown,
-			"Autodiscover does not know the User " + f.user + ".",
+			"Autodiscover does not know " + user + ".",
 			"The User must be an existing Exchange Online mailbox of this tenant (its primary SMTP address):\n" +
 				"  exocal config set user <address>\n" +
-				"Check it in the Exchange admin center > Recipients > Mailboxes, or `Get-Mailbox -Identity " + f.user + "`."}
+				"Check it in the Exchange admin center > Recipients > Mailboxes, or `Get-Mailbox -Identity " + userArg + "`."}
 	case autodiscover.IsAuth(err):
 		return finding{CauseAutodiscoverSecurityDefaults,
 			"Autodiscover refused the token (HTTP 401/403), and the Autodiscover V2 fallback found nothing either.",
@@ -371,11 +477,11 @@ func classifyAutodiscover(err error, f facts, defaultEWS string) finding {
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		return finding{CauseCanceled, "Autodiscover was canceled or timed out.", setEWS}
 	}
-	empty := "empty means the default, " + config.DefaultAutodiscoverFor(f.authority)
-	if config.DefaultAutodiscoverFor(f.authority) == "" {
-		empty = "the authority host " + f.authority + " has no default, so it must be set"
+	empty := "empty means the default, " + config.DefaultAutodiscoverFor(f.authorityHost())
+	if config.DefaultAutodiscoverFor(f.authorityHost()) == "" {
+		empty = "the authority host " + f.authorityHost() + " has no default, so it must be set"
 	}
-	return finding{CauseAutodiscoverFailed, "Autodiscover did not find the EWS URL for " + f.user + ".",
+	return finding{CauseAutodiscoverFailed, "Autodiscover did not find the EWS URL for " + user + ".",
 		"Check the User and the Autodiscover URL (" + empty + ").\n" + setEWS}
 }
 
@@ -411,6 +517,7 @@ func ewsMailboxLevel(err error) bool {
 func classifyEWS(err error, f facts, mailbox string) finding {
 	var e *ews.Error
 	isEWS := errors.As(err, &e)
+	mbox, mboxArg := mailboxWords(mailbox, "the mailbox")
 	switch {
 	case ews.IsEWSBlocked(err):
 		reason := strings.ToLower(ews.EWSBlockReason(err))
@@ -421,7 +528,7 @@ func classifyEWS(err error, f facts, mailbox string) finding {
 		}
 		return finding{CauseEWSDisabled,
 			"EWS is disabled for this tenant or mailbox (HTTP 403, X-EWS-Policy-Reason: " + e.PolicyReason + ").",
-			ewsBlockFix(f) + "\nIf only some mailboxes are affected, check them too: Get-CASMailbox -Identity " + mailbox + " | Format-List EwsEnabled"}
+			ewsBlockFix(f) + "\nIf only some mailboxes are affected, check them too: Get-CASMailbox -Identity " + mboxArg + " | Format-List EwsEnabled"}
 	case ews.IsMissingConsent(err) && f.hasEWSRole:
 		return finding{CauseConsentMissing,
 			"EWS refused the token (HTTP 401, x-ms-diagnostics 2000008) although it carries full_access_as_app: the admin consent has been granted but has not reached Exchange Online yet.",
@@ -437,30 +544,34 @@ func classifyEWS(err error, f facts, mailbox string) finding {
 			"The token is for another tenant or cloud, or was revoked. Check the Tenant ID and the authority host; if you just\n" +
 				"changed permissions, wait a few minutes and run the check again."}
 	case ews.IsMailboxNotFound(err):
+		noMailbox := "no such mailbox"
+		if mailbox != "" {
+			noMailbox = "no mailbox " + mailbox
+		}
 		return finding{CauseMailboxNotFound,
-			"Exchange has no mailbox " + mailbox + " (ErrorNonExistentMailbox).",
+			"Exchange has " + noMailbox + " (ErrorNonExistentMailbox).",
 			"Check the address: it must be the primary SMTP address of an Exchange Online mailbox (user, room or resource) in\n" +
-				"tenant " + f.tenant() + ". Find it with `Get-Mailbox -Identity " + mailbox + " | Format-List PrimarySmtpAddress`,\n" +
+				"tenant " + f.tenant() + ". Find it with `Get-Mailbox -Identity " + mboxArg + " | Format-List PrimarySmtpAddress`,\n" +
 				"then correct it in the settings window (User, Mailboxes) or with `exocal config set mailboxes ...`."}
 	case ews.IsImpersonationDenied(err):
 		return finding{CauseMailboxAccessDenied,
-			"The app may not open mailbox " + mailbox + " (" + e.ResponseCode + "): it is outside the mailboxes the app is allowed to reach, or in another tenant.",
+			"The app may not open " + mboxPhrase(mailbox) + " (" + e.ResponseCode + "): it is outside the mailboxes the app is allowed to reach, or in another tenant.",
 			"An application access policy or an RBAC for Applications scope limits which mailboxes app " + f.client() + " may use.\n" +
 				"Check in Exchange Online PowerShell (Connect-ExchangeOnline):\n" +
-				"  Test-ApplicationAccessPolicy -Identity " + mailbox + " -AppId " + f.client() + "\n" +
+				"  Test-ApplicationAccessPolicy -Identity " + mboxArg + " -AppId " + f.client() + "\n" +
 				"  Get-ApplicationAccessPolicy | Where-Object AppId -eq '" + f.client() + "'\n" +
-				"  Test-ServicePrincipalAuthorization -Identity " + f.client() + " -Resource " + mailbox + "\n" +
+				"  Test-ServicePrincipalAuthorization -Identity " + f.client() + " -Resource " + mboxArg + "\n" +
 				"Then add the mailbox to the policy's group (or the management scope of the app's role assignment), or remove the\n" +
 				"restriction. Changes can take a while to apply. If the mailbox belongs to another tenant, it cannot be synced with\n" +
 				"this registration."}
 	case isEWS && e.HTTPStatus == http.StatusForbidden:
 		return finding{CauseEWSUnlicensed,
-			"EWS answered 403 Forbidden for " + mailbox + " without X-EWS-Policy-Reason — not the tenant's EWS policy. Inferred: the mailbox's licence does not include EWS (F1/F3/Kiosk plans), or EWS is off for this mailbox.",
-			"Check the mailbox's licence in the Microsoft 365 admin center > Users > Active users > " + mailbox + " > Licenses and apps:\n" +
+			"EWS answered 403 Forbidden for " + mbox + " without X-EWS-Policy-Reason — not the tenant's EWS policy. Inferred: the mailbox's licence does not include EWS (F1/F3/Kiosk plans), or EWS is off for this mailbox.",
+			"Check the mailbox's licence in the Microsoft 365 admin center > Users > Active users > " + mboxArg + " > Licenses and apps:\n" +
 				"F1, F3 and Exchange Online Kiosk plans do not include EWS; assign a plan that does (Exchange Online Plan 1/2, E3, E5).\n" +
 				"Also check the mailbox setting in Exchange Online PowerShell:\n" +
-				"  Get-CASMailbox -Identity " + mailbox + " | Format-List EwsEnabled\n" +
-				"  Set-CASMailbox -Identity " + mailbox + " -EwsEnabled $true"}
+				"  Get-CASMailbox -Identity " + mboxArg + " | Format-List EwsEnabled\n" +
+				"  Set-CASMailbox -Identity " + mboxArg + " -EwsEnabled $true"}
 	case ews.IsThrottled(err):
 		return finding{CauseEWSThrottled, "Exchange is busy or throttling this app (" + statusText(e) + ").",
 			"Run the check again in a few minutes; ExoCal's sync backs off by itself."}
@@ -469,7 +580,7 @@ func classifyEWS(err error, f facts, mailbox string) finding {
 		if auth.IsEntra(e.Err) || auth.IsConfig(e.Err) {
 			return classifyToken(e.Err, f)
 		}
-		if ne := auth.ClassifyNetwork("EWS", hostOf(f.ewsURL), e.Err); ne != nil {
+		if ne := auth.ClassifyNetwork("EWS", firstNonEmpty(hostOfErr(e.Err), hostOf(f.ewsURL)), e.Err); ne != nil {
 			return networkFinding(ne, f)
 		}
 	}
@@ -480,9 +591,25 @@ func classifyEWS(err error, f facts, mailbox string) finding {
 		return finding{CauseCanceled, "The EWS call was canceled or timed out.", ""}
 	}
 	if isEWS {
-		return finding{CauseEWSOther, "EWS failed for " + mailbox + " (" + statusText(e) + ").", "See the details below; run the check again."}
+		return finding{CauseEWSOther, "EWS failed" + forMailbox(mailbox) + " (" + statusText(e) + ").", "See the details below; run the check again."}
 	}
-	return finding{CauseEWSOther, "EWS failed for " + mailbox + ".", "See the details below; run the check again."}
+	return finding{CauseEWSOther, "EWS failed" + forMailbox(mailbox) + ".", "See the details below; run the check again."}
+}
+
+// forMailbox is " for <mailbox>", or "" when the mailbox is unknown.
+func forMailbox(mailbox string) string {
+	if mailbox == "" {
+		return ""
+	}
+	return " for " + mailbox
+}
+
+// mboxPhrase is "mailbox <mailbox>", or "the mailbox" when it is unknown.
+func mboxPhrase(mailbox string) string {
+	if mailbox == "" {
+		return "the mailbox"
+	}
+	return "mailbox " + mailbox
 }
 
 func diagSuffix(e *ews.Error) string {

@@ -478,7 +478,7 @@ func (r *runner) checkClaims(st *Step) {
 				r.f.manifestFix()}, err)
 		case errors.Is(err, auth.ErrWrongAudience):
 			st.fail(finding{CauseWrongAudience,
-				fmt.Sprintf("The token is for %q, not for Exchange Online (%s).", c.Audience, r.cloud.Resource),
+				"The token is for " + audienceWords(c.Audience) + ", not for Exchange Online (" + r.cloud.Resource + ").",
 				"Use the authority host of the tenant's cloud (https://login.microsoftonline.com worldwide):\n  exocal config set authority_host https://login.microsoftonline.com"}, err)
 		default:
 			st.fail(finding{CauseEntraOther, "The token's claims do not allow EWS app-only access.", ""}, err)
