@@ -119,21 +119,64 @@ func FindAutodiscoverServer(ctx context.Context, s config.Settings, hc *http.Cli
 // ExpiryNoticeDays is how long before the secret's expiry ExoCal warns.
 const ExpiryNoticeDays = 14
 
+// SecretSource says where the client secret comes from, so that a notice
+// says where to put a new one.
+type SecretSource int
+
+const (
+	// SecretInKeyring: the OS keyring (the settings window, `exocal secret set`).
+	SecretInKeyring SecretSource = iota
+	// SecretInEnv: EXOCAL_CLIENT_SECRET, which overrides the keyring.
+	SecretInEnv
+)
+
+func (s SecretSource) String() string {
+	if s == SecretInEnv {
+		return secrets.EnvClientSecret
+	}
+	return "keyring"
+}
+
+// SecretSourceOf says where this process's client secret comes from:
+// SecretInEnv when getenv (nil: os.Getenv) supplies EXOCAL_CLIENT_SECRET.
+func SecretSourceOf(getenv func(string) string) SecretSource {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	if _, _, sec := (secrets.Env{Getenv: getenv}).Overridden(); sec {
+		return SecretInEnv
+	}
+	return SecretInKeyring
+}
+
 // ExpiryNotice says whether the client secret's noted expiry date calls for
 // a warning now (from ExpiryNoticeDays before it, and after it), and the
-// one-line message for the tray. A zero expires never warns.
+// one-line message for the tray. A zero expires never warns. It is
+// ExpiryNoticeFor with the secret in the keyring.
 func ExpiryNotice(now, expires time.Time) (bool, string) {
+	return ExpiryNoticeFor(now, expires, SecretInKeyring)
+}
+
+// ExpiryNoticeFor is ExpiryNotice for a secret from the given source: the
+// fix says to paste the new Value in Settings, or to put it in
+// EXOCAL_CLIENT_SECRET. The message is "finding: fix" (the first ": "
+// splits them).
+func ExpiryNoticeFor(now, expires time.Time, from SecretSource) (bool, string) {
 	if expires.IsZero() {
 		return false, ""
+	}
+	fix := "create a new one in Entra and paste its Value in Settings."
+	if from == SecretInEnv {
+		fix = "create a new one in Entra and put its Value in " + secrets.EnvClientSecret +
+			" where it is set (e.g. the service's environment file), then note the new expiry date (exocal config set secret_expires YYYY-MM-DD)."
 	}
 	left := expires.Sub(now)
 	switch {
 	case left <= 0:
-		return true, "The client secret expired on " + expires.Format(time.DateOnly) + ": create a new one in Entra and paste its Value in Settings."
+		return true, "The client secret expired on " + expires.Format(time.DateOnly) + ": " + fix
 	case left <= ExpiryNoticeDays*24*time.Hour:
 		days := int(left.Hours() / 24)
-		return true, fmt.Sprintf("The client secret expires on %s (in %d day(s)): create a new one in Entra and paste its Value in Settings.",
-			expires.Format(time.DateOnly), days)
+		return true, fmt.Sprintf("The client secret expires on %s (in %d day(s)): %s", expires.Format(time.DateOnly), days, fix)
 	}
 	return false, ""
 }

@@ -80,6 +80,53 @@ func TestExpiryNotice(t *testing.T) {
 	}
 }
 
+// TestExpiryNoticeFor: a secret from EXOCAL_CLIENT_SECRET (headless
+// `exocal run`) is renewed in the variable, not in Settings; the finding
+// and the fix stay split by the first ": " (the tray's withExpiry).
+func TestExpiryNoticeFor(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name    string
+		from    SecretSource
+		expires time.Time
+		say     string
+		not     string
+	}{
+		{"keyring soon", SecretInKeyring, now.AddDate(0, 0, 3), "(in 3 day(s)): create a new one in Entra and paste its Value in Settings.", secrets.EnvClientSecret},
+		{"keyring past", SecretInKeyring, now.AddDate(0, 0, -1), "expired on 2026-11-26: create a new one in Entra and paste its Value in Settings.", secrets.EnvClientSecret},
+		{"env soon", SecretInEnv, now.AddDate(0, 0, 3), "(in 3 day(s)): create a new one in Entra and put its Value in EXOCAL_CLIENT_SECRET", "Settings"},
+		{"env past", SecretInEnv, now.AddDate(0, 0, -1), "expired on 2026-11-26: create a new one in Entra and put its Value in EXOCAL_CLIENT_SECRET", "Settings"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			warn, msg := ExpiryNoticeFor(now, tt.expires, tt.from)
+			if !warn || !strings.Contains(msg, tt.say) || strings.Contains(msg, tt.not) {
+				t.Errorf("got %v %q, want a warning with %q and without %q", warn, msg, tt.say, tt.not)
+			}
+			if finding, _, _ := strings.Cut(msg, ": "); strings.Contains(finding, "Value") {
+				t.Errorf("got finding %q before the first \": \", want the date only", finding)
+			}
+		})
+	}
+	if warn, msg := ExpiryNoticeFor(now, now.AddDate(0, 0, 30), SecretInEnv); warn || msg != "" {
+		t.Errorf("30 days ahead: got %v %q, want no warning", warn, msg)
+	}
+	for _, tt := range []struct {
+		env  func(string) string
+		want SecretSource
+	}{
+		{envOf(secrets.EnvClientSecret, "s3cr3t"), SecretInEnv},
+		{envOf(secrets.EnvClientSecret, "  "), SecretInKeyring},
+		{envOf("OTHER", "x"), SecretInKeyring},
+	} {
+		if got := SecretSourceOf(tt.env); got != tt.want {
+			t.Errorf("SecretSourceOf: got %v, want %v", got, tt.want)
+		}
+	}
+}
+
 func TestFindAutodiscoverServer(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, nil)
