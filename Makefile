@@ -26,16 +26,17 @@ build: deps-build
 	go build $(GOTAGS) -ldflags "$(LDFLAGS)" -o $(BIN) .
 
 ## install: the binary into $(PREFIX)/bin and ExoCal into the application
-## menu (per user; no root needed). `exocal desktop autostart on` or the
+## menu under $(PREFIX)/share (per user by default; no root needed; for a
+## package, DESTDIR=stage PREFIX=/usr). `exocal desktop autostart on` or the
 ## settings window's "Start at login" adds the login entry.
 PREFIX ?= $(HOME)/.local
 install: build
-	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/exocal
-	$(DESTDIR)$(PREFIX)/bin/exocal desktop install
+	install -D -m 0755 "$(BIN)" "$(DESTDIR)$(PREFIX)/bin/exocal"
+	"$(DESTDIR)$(PREFIX)/bin/exocal" desktop install --exec "$(PREFIX)/bin/exocal" --data-home "$(DESTDIR)$(PREFIX)/share"
 
 uninstall:
-	-$(DESTDIR)$(PREFIX)/bin/exocal desktop uninstall
-	rm -f $(DESTDIR)$(PREFIX)/bin/exocal
+	-"$(DESTDIR)$(PREFIX)/bin/exocal" desktop uninstall --data-home "$(DESTDIR)$(PREFIX)/share"
+	rm -f "$(DESTDIR)$(PREFIX)/bin/exocal"
 
 ## screenshots: refresh the README's pictures (docs/settings.png,
 ## docs/status.png) from the real windows under Xvfb; `make test` saves the

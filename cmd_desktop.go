@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,7 +18,10 @@ func init() {
 const desktopUsage = `Usage:
   exocal desktop                    show the application menu entry and the login entry
   exocal desktop install            add ExoCal (this binary) to the application menu, with its icon
+      [--exec PATH] [--data-home DIR]   for packaging: the binary's installed path, and where the
+                                        entry and icon go instead of $XDG_DATA_HOME
   exocal desktop uninstall          remove the menu entry, the icon and the login entry
+      [--data-home DIR]                 where install put the entry and icon, if not $XDG_DATA_HOME
   exocal desktop autostart on|off   start ExoCal (the tray app) at login, or not
 
 The entries follow the freedesktop.org specifications that GNOME, KDE, XFCE
@@ -47,10 +51,33 @@ func runDesktop(args []string) int {
 	switch {
 	case sub == "" && len(args) == 0:
 		return desktopShow(p)
-	case sub == "install" && len(args) == 1:
-		exe, ok := thisBinary()
-		if !ok {
+	case sub == "install":
+		fs := flag.NewFlagSet("exocal desktop install", flag.ContinueOnError)
+		execPath := fs.String("exec", "", "the binary the entry runs (default: this one); for packaging")
+		dataHome := fs.String("data-home", "", "the folder that gets applications/ and icons/ (default: $XDG_DATA_HOME); for packaging, e.g. $DESTDIR/usr/share")
+		if code, done := parseFlags(fs, args[1:]); done {
+			return code
+		}
+		if fs.NArg() > 0 {
+			fmt.Fprintf(os.Stderr, "exocal desktop install: unexpected argument %q; run 'exocal desktop --help'.\n", fs.Arg(0))
 			return 2
+		}
+		exe := *execPath
+		if exe == "" {
+			var ok bool
+			if exe, ok = thisBinary(); !ok {
+				return 2
+			}
+		} else if !filepath.IsAbs(exe) {
+			fmt.Fprintf(os.Stderr, "exocal desktop install: --exec %q is not an absolute path; give the full path the installed binary will have.\n", exe)
+			return 2
+		}
+		if *dataHome != "" {
+			if !filepath.IsAbs(*dataHome) {
+				fmt.Fprintf(os.Stderr, "exocal desktop install: --data-home %q is not an absolute path.\n", *dataHome)
+				return 2
+			}
+			p.Data = *dataHome
 		}
 		icon := assets.SVG("icon")
 		written, err := desktop.Install(p, exe, icon.Content())
@@ -63,7 +90,19 @@ func runDesktop(args []string) int {
 		}
 		fmt.Println("ExoCal is in the application menu (some desktops show it after the next login).")
 		return 0
-	case sub == "uninstall" && len(args) == 1:
+	case sub == "uninstall":
+		fs := flag.NewFlagSet("exocal desktop uninstall", flag.ContinueOnError)
+		dataHome := fs.String("data-home", "", "the folder install wrote applications/ and icons/ into (default: $XDG_DATA_HOME)")
+		if code, done := parseFlags(fs, args[1:]); done {
+			return code
+		}
+		if fs.NArg() > 0 || (*dataHome != "" && !filepath.IsAbs(*dataHome)) {
+			fmt.Fprintln(os.Stderr, "exocal desktop uninstall: takes only --data-home DIR, an absolute path; run 'exocal desktop --help'.")
+			return 2
+		}
+		if *dataHome != "" {
+			p.Data = *dataHome
+		}
 		gone, err := desktop.Uninstall(p)
 		for _, f := range gone {
 			fmt.Println("removed", f)
@@ -76,7 +115,10 @@ func runDesktop(args []string) int {
 			fmt.Println("Nothing to remove: ExoCal was not in the application menu nor started at login.")
 		}
 		return 0
-	case sub == "autostart" && len(args) == 2 && (args[1] == "on" || args[1] == "off"):
+	case sub == "autostart" && len(args) != 2:
+		fmt.Fprintln(os.Stderr, "exocal desktop autostart: say on or off: 'exocal desktop autostart on' starts ExoCal at login, 'off' stops that.")
+		return 2
+	case sub == "autostart" && (args[1] == "on" || args[1] == "off"):
 		on := args[1] == "on"
 		exe := ""
 		if on {

@@ -75,7 +75,28 @@ func TestDesktopCommand(t *testing.T) {
 		t.Errorf("second uninstall: got exit %d %q", code, out)
 	}
 
-	for _, args := range [][]string{{"desktop", "autostart"}, {"desktop", "autostart", "maybe"}, {"desktop", "frobnicate"}} {
+	if _, errOut, code := c.run("", nil, "desktop", "autostart"); code != 2 || !strings.Contains(errOut, "say on or off") {
+		t.Errorf("desktop autostart without on/off: got exit %d %q, want 2 and 'say on or off'", code, errOut)
+	}
+
+	// Packaging: the entry names the installed path and goes where asked.
+	stage := filepath.Join(c.base, "stage", "usr", "share")
+	if out, errOut, code := c.run("", nil, "desktop", "install", "--exec", "/usr/bin/exocal", "--data-home", stage); code != 0 || strings.Contains(errOut, "temporary folder") {
+		t.Errorf("desktop install --exec --data-home: got exit %d %q %q", code, out, errOut)
+	}
+	if b, err := os.ReadFile(filepath.Join(stage, "applications", "com.exocal.app.desktop")); err != nil || !strings.Contains(string(b), "Exec=\"/usr/bin/exocal\"\n") {
+		t.Errorf("packaged entry: got\n%s%v\nwant Exec naming /usr/bin/exocal", b, err)
+	}
+	if _, err := os.Stat(menu); !os.IsNotExist(err) {
+		t.Errorf("packaging wrote the user's menu entry too: %v", err)
+	}
+	for _, args := range [][]string{{"desktop", "install", "--exec", "bin/exocal"}, {"desktop", "install", "--data-home", "share"}} {
+		if _, errOut, code := c.run("", nil, args...); code != 2 || !strings.Contains(errOut, "not an absolute path") {
+			t.Errorf("exocal %v: got exit %d %q, want 2 and 'not an absolute path'", args, code, errOut)
+		}
+	}
+
+	for _, args := range [][]string{{"desktop", "autostart", "maybe"}, {"desktop", "frobnicate"}} {
 		if _, errOut, code := c.run("", nil, args...); code != 2 || !strings.Contains(errOut, "exocal desktop --help") {
 			t.Errorf("exocal %v: got exit %d %q, want 2 and a pointer to --help", args, code, errOut)
 		}

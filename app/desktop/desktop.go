@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/exocal/exocal/internal/atomicfile"
 )
@@ -75,6 +76,9 @@ func Entry(exe string, autostart bool) ([]byte, error) {
 	}
 	if strings.IndexFunc(exe, unicode.IsControl) >= 0 {
 		return nil, fmt.Errorf("desktop: the path %q holds a control character, which a desktop entry cannot name; move the exocal binary to a plain path", exe)
+	}
+	if !utf8.ValidString(exe) {
+		return nil, fmt.Errorf("desktop: the path %q is not UTF-8, which a desktop entry must be; move the exocal binary to a path with a UTF-8 name", exe)
 	}
 	if strings.Contains(exe, "%") {
 		// The specification writes it %%, but GLib's GIO looks for the

@@ -28,7 +28,7 @@ func TestQuoteExec(t *testing.T) {
 
 func TestEntryRefusesBadPaths(t *testing.T) {
 	t.Parallel()
-	for _, exe := range []string{"exocal", "bin/exocal", "/x/new\nline/exocal", "/x/100%/exocal"} {
+	for _, exe := range []string{"exocal", "bin/exocal", "/x/new\nline/exocal", "/x/100%/exocal", "/x/caf\xe9/exocal"} {
 		if _, err := Entry(exe, false); err == nil {
 			t.Errorf("Entry(%q): got nil error, want a refusal", exe)
 		}
