@@ -213,6 +213,9 @@ func TestSyncOnceThroughInstanceRefusals(t *testing.T) {
 			}
 			return app.SyncReport{}, ctx.Err()
 		}, 50 * time.Millisecond, exitFailed, "did not finish the sync within 50ms"},
+		{"no limit (--timeout 0) still goes through the instance", func(context.Context) (app.SyncReport, error) {
+			return app.SyncReport{}, errors.New("app: ExoCal is paused; choose Resume in its tray menu, then try again")
+		}, 0, exitSetup, "exocal: ExoCal is paused"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()

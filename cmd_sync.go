@@ -38,7 +38,7 @@ func runSync(args []string) int {
 	fs := flag.NewFlagSet("exocal sync", flag.ContinueOnError)
 	once := fs.Bool("once", false, "sync every mailbox once, then exit")
 	verbose := fs.Bool("v", false, "log progress to stderr")
-	timeout := fs.Duration("timeout", 10*time.Minute, "with ExoCal already running: how long to wait for its sync")
+	timeout := fs.Duration("timeout", 10*time.Minute, "with ExoCal already running: how long to wait for its sync (0: no limit)")
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
@@ -79,7 +79,10 @@ func syncThroughRunning(ctx context.Context, stdout, stderr io.Writer, socket st
 		localDir = s.ExportDir
 		before = statICS(localDir, s.EffectiveMailboxes())
 	}
-	wctx, cancel := context.WithTimeoutCause(ctx, timeout, errSyncTimeout)
+	wctx, cancel := context.WithCancel(ctx)
+	if timeout > 0 {
+		wctx, cancel = context.WithTimeoutCause(ctx, timeout, errSyncTimeout)
+	}
 	defer cancel()
 	pid := 0
 	rep, err := app.RequestSync(wctx, socket, func(p int) {
