@@ -216,7 +216,7 @@ func configSet(args []string) int {
 	if err := config.Save(path, s); err != nil {
 		return failSetup(err)
 	}
-	fmt.Printf("%s saved in %s.\n", config.Labels[key], path)
+	fmt.Printf("Saved %s (%s) in %s.\n", key, config.Labels[key], path)
 	notifyRunning()
 	return 0
 }
@@ -252,7 +252,7 @@ func setRegistrationKey(key, value string) int {
 	if err != nil {
 		return failSetup(err)
 	}
-	fmt.Printf("%s saved in the OS keyring.\n", config.Labels[key])
+	fmt.Printf("Saved %s (%s) in the OS keyring.\n", key, config.Labels[key])
 	notifyRunning()
 	tenant, client, _ := store.Overridden()
 	if key == "tenant_id" && tenant || key == "client_id" && client {

@@ -66,7 +66,7 @@ func runEmulator(args []string) int {
 		return code
 	}
 	if err := emulator.CheckLoopback(*addr); err != nil {
-		fmt.Fprintf(os.Stderr, "exocal emulator: %v. Use --addr 127.0.0.1:PORT.\n", err)
+		fmt.Fprintf(os.Stderr, "exocal emulator: %s. Use --addr 127.0.0.1:PORT.\n", cliSentence(err))
 		return exitSetup
 	}
 	var modes []emulator.Mode
@@ -93,7 +93,7 @@ func runEmulator(args []string) int {
 	if *certFile != "" {
 		c, err := readPublicCertificate(*certFile)
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "exocal emulator: %v. Give --certificate a PEM file holding only the public certificate (BEGIN CERTIFICATE), e.g. from `openssl x509 -in bundle.pem -out cert.pem`.\n", err)
+			fmt.Fprintf(os.Stderr, "exocal emulator: %s. Give --certificate a PEM file holding only the public certificate (BEGIN CERTIFICATE), e.g. from `openssl x509 -in bundle.pem -out cert.pem`.\n", cliSentence(err))
 			return exitSetup
 		}
 		cert = c
@@ -102,7 +102,7 @@ func runEmulator(args []string) int {
 	unlicensedMbs, err1 := pickMailboxes(*unlicensed, t.Mailboxes())
 	outOfScopeMbs, err2 := pickMailboxes(*outOfScope, t.Mailboxes())
 	if err := errors.Join(err1, err2); err != nil {
-		fmt.Fprintf(os.Stderr, "exocal emulator: %v. Use addresses of the tenant or numbers from 1 to %d.\n", err, len(t.Mailboxes()))
+		fmt.Fprintf(os.Stderr, "exocal emulator: %s. Use addresses of the tenant or numbers from 1 to %d.\n", cliSentence(err), len(t.Mailboxes()))
 		return exitSetup
 	}
 	info := emulatorInfo{
@@ -123,7 +123,7 @@ func runEmulator(args []string) int {
 		Logger: newServiceLogger(false).With("component", "emulator"),
 	})
 	if err := srv.Start(*addr); err != nil {
-		fmt.Fprintf(os.Stderr, "exocal emulator: %v. Choose another --addr.\n", err)
+		fmt.Fprintf(os.Stderr, "exocal emulator: %s. Choose another --addr.\n", cliSentence(err))
 		return exitSetup
 	}
 	defer srv.Close()
