@@ -113,9 +113,13 @@ func (r *runner) stepCtx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(r.ctx, r.in.StepTimeout)
 }
 
+// registrationTitle is the registration step's title until the step knows
+// where the values come from (checkRegistration retitles it).
+const registrationTitle = "App registration in the keyring"
+
 func (r *runner) run() {
 	r.step(StepSettings, "Settings are valid", true, r.checkSettings)
-	r.step(StepRegistration, "App registration in the keyring", true, r.checkRegistration)
+	r.step(StepRegistration, registrationTitle, true, r.checkRegistration)
 	r.step(StepToken, "Token from Microsoft Entra ID", true, r.checkToken)
 	r.step(StepClaims, "Token permissions (full_access_as_app)", true, r.checkClaims)
 	r.step(StepAutodiscover, "Autodiscover finds the EWS URL", true, r.checkAutodiscover)
@@ -246,36 +250,33 @@ func sameURL(a, b string) bool {
 func (r *runner) checkRegistration(st *Step) {
 	in := r.in
 	reg, err := in.Registration, in.RegistrationErr
-	source := "as given"
 	if in.Store != nil {
 		ctx, cancel := context.WithTimeout(r.ctx, 10*time.Second)
 		reg, err = in.Store.Get(ctx, in.Profile)
 		cancel()
-		source = "from the OS keyring"
 		if env, ok := storeEnv(in.Store); ok {
 			t, c, sec := env.Overridden()
 			r.f.env = envValues{tenant: t, client: c, secret: sec, cert: env.CertificateOverridden()}
-			if reg.UsesCertificate() {
-				sec = env.CertificateOverridden()
-			}
-			switch {
-			case t && c && sec && reg.UsesCertificate():
-				source = "from EXOCAL_TENANT_ID, EXOCAL_CLIENT_ID, EXOCAL_CLIENT_CERTIFICATE"
-			case t && c && sec:
-				source = "from EXOCAL_TENANT_ID, EXOCAL_CLIENT_ID, EXOCAL_CLIENT_SECRET"
-			case t || c || sec:
-				source = "from the OS keyring and EXOCAL_* variables"
-			}
 		}
 	} else if in.Env != nil {
 		// The caller read the registration (the settings window: its form)
 		// through this overlay, whose variables override the keyring.
 		t, c, sec := in.Env.Overridden()
 		r.f.env = envValues{tenant: t, client: c, secret: sec, cert: in.Env.CertificateOverridden()}
-		if r.f.env != (envValues{}) {
-			source = "as given; EXOCAL_* variables override the keyring"
-		}
 	}
+	source := "as given"
+	vars := r.f.env.used(reg.UsesCertificate())
+	switch {
+	case in.Store != nil && len(vars) == 3:
+		source = "from " + strings.Join(vars, ", ")
+	case in.Store != nil && len(vars) > 0:
+		source = "from the OS keyring and " + strings.Join(vars, ", ")
+	case in.Store != nil:
+		source = "from the OS keyring"
+	case len(vars) > 0:
+		source = "as given; EXOCAL_* variables override the keyring"
+	}
+	st.Title = registrationStepTitle(in.Store != nil, len(vars))
 	r.f.tenantID, r.f.clientID, r.f.secret = reg.TenantID, reg.ClientID, reg.ClientSecret
 	if reg.UsesCertificate() {
 		// The certificate is the credential (preferred over a secret also
@@ -402,6 +403,43 @@ func (r *runner) checkRegistration(st *Step) {
 			st.Finding += " The secret expires on " + exp.Format(time.DateOnly) + "."
 		}
 	}
+}
+
+// used lists the EXOCAL_* variables that supply the registration's
+// values: tenant, client and the credential in use (the certificate when
+// cert, else the secret).
+func (e envValues) used(cert bool) []string {
+	var vars []string
+	if e.tenant {
+		vars = append(vars, secrets.EnvTenantID)
+	}
+	if e.client {
+		vars = append(vars, secrets.EnvClientID)
+	}
+	switch {
+	case cert && e.cert:
+		vars = append(vars, secrets.EnvClientCertificate)
+	case !cert && e.secret:
+		vars = append(vars, secrets.EnvClientSecret)
+	}
+	return vars
+}
+
+// registrationStepTitle names the registration step by where its values
+// come from: the keyring (keyring false: the caller, e.g. the settings
+// window's form) and vars of the three values from EXOCAL_* variables.
+func registrationStepTitle(keyring bool, vars int) string {
+	switch {
+	case vars == 3:
+		return "App registration from EXOCAL_* variables"
+	case vars > 0 && keyring:
+		return "App registration in the keyring and EXOCAL_* variables"
+	case vars > 0:
+		return "App registration, partly from EXOCAL_* variables"
+	case keyring:
+		return registrationTitle
+	}
+	return "App registration"
 }
 
 // storeEnv finds the EXOCAL_* overlay in a Store.
