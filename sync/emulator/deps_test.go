@@ -22,7 +22,7 @@ func TestSharesNoCodeWithTheClient(t *testing.T) {
 		}
 		return strings.Fields(string(out))
 	}
-	emu := deps(mod+"sync/emulator/...")
+	emu := deps(mod + "sync/emulator/...")
 	if len(emu) < 10 {
 		t.Fatalf("got %d deps, want the real dependency list", len(emu))
 	}
