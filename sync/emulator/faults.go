@@ -55,6 +55,16 @@ func (f Faults) Check() error {
 	if f.Probability > 1 {
 		return fmt.Errorf("Probability %v is over 1", f.Probability)
 	}
+	for _, op := range f.Operations {
+		if _, ok := ewsOps[op]; !ok {
+			known := make([]string, 0, len(ewsOps))
+			for k := range ewsOps {
+				known = append(known, k)
+			}
+			slices.Sort(known)
+			return fmt.Errorf("unknown EWS operation %q in Operations; the emulator serves %v", op, known)
+		}
+	}
 	return nil
 }
 

@@ -362,6 +362,8 @@ func TestAdminFaults(t *testing.T) {
 		{`{"Kind":"server-busy"}`, http.StatusBadRequest, "would never hit"},
 		{`{"Kind":"reset","Probability":2}`, http.StatusBadRequest, "over 1"},
 		{`{"Kind":"reset","EveryN":1,"Every":2}`, http.StatusBadRequest, `unknown field "Every"`},
+		{`{"Kind":"reset","EveryN":1,"Operations":["GetItm"]}`, http.StatusBadRequest, `unknown EWS operation "GetItm"`},
+		{`{"Kind":"reset","EveryN":1,"Operations":["GetItem"]}`, http.StatusNoContent, ""},
 		{`{"Kind":"server-busy","EveryN":3}`, http.StatusNoContent, ""},
 		{`{"Kind":""}`, http.StatusNoContent, ""},
 	} {
