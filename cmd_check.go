@@ -25,7 +25,7 @@ func init() {
 
 const checkUsage = `Usage: exocal check [--json] [--secret-expires YYYY-MM-DD]
 
-Walks the setup step by step — settings, the app registration in the keyring,
+Walks the setup step by step — settings, the app registration (keyring or EXOCAL_* variables),
 the Entra token and its permissions, autodiscover, EWS, the User's and every
 synced mailbox's calendar, streaming notifications — and prints, for each
 failure, what is wrong and how to fix it. Nothing is written anywhere, except

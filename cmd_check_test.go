@@ -97,7 +97,7 @@ func TestCheckCLI(t *testing.T) {
 		{"unknown mailbox", cliSecret, []string{"nobody@contoso.onmicrosoft.com"}, nil, 1,
 			[]string{"✘ FAILED  Calendar of nobody@contoso.onmicrosoft.com: Exchange has no mailbox", "      Check the address"}, ""},
 		{"secret expiring", cliSecret, nil, []string{"--secret-expires", time.Now().AddDate(0, 0, 3).Format(time.DateOnly)}, 0,
-			[]string{"! WARNING App registration in the keyring: The client secret expires on", "New client secret", "All required steps passed."}, ""},
+			[]string{"! WARNING App registration from EXOCAL_* variables: The client secret expires on", "New client secret", "All required steps passed."}, ""},
 		{"bad expiry date", cliSecret, nil, []string{"--secret-expires", "31.03.2027"}, 2, nil, "write it as YYYY-MM-DD"},
 		{"help", cliSecret, nil, []string{"--help"}, 0, []string{"Usage: exocal check"}, ""},
 		{"json", cliSecret, nil, []string{"--json"}, 0, []string{`"ok": true`, `"exit_code": 0`, `"id": "subscription"`}, ""},
@@ -208,8 +208,8 @@ func TestCheckUsesSecretExpiresSetting(t *testing.T) {
 		unwant  string
 	}{
 		{"expires in 5 days", time.Now().AddDate(0, 0, 5).Format(time.DateOnly), nil,
-			"! WARNING App registration in the keyring: The client secret expires on " + time.Now().AddDate(0, 0, 5).Format(time.DateOnly), ""},
-		{"passed", "2026-11-01", nil, "! WARNING App registration in the keyring: The client secret's expiry date you noted, 2026-11-01, has passed.", "✔ OK      App registration"},
+			"! WARNING App registration from EXOCAL_* variables: The client secret expires on " + time.Now().AddDate(0, 0, 5).Format(time.DateOnly), ""},
+		{"passed", "2026-11-01", nil, "! WARNING App registration from EXOCAL_* variables: The client secret's expiry date you noted, 2026-11-01, has passed.", "✔ OK      App registration"},
 		{"the flag wins", "2026-11-01", []string{"--secret-expires", "2099-01-01"}, "The secret expires on 2099-01-01.", "has passed"},
 	}
 	for _, tt := range tests {

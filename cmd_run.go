@@ -59,7 +59,7 @@ func runRun(args []string) int {
 // client secret's noted expiry date is near or past: a service has no
 // tray, so its log says it, at start, on reload and once a day.
 func warnExpiry(log *slog.Logger, expires, now time.Time) {
-	if warn, msg := check.ExpiryNotice(now, expires); warn {
+	if warn, msg := check.ExpiryNoticeFor(now, expires, check.SecretSourceOf(nil)); warn {
 		log.Warn("client secret", "notice", msg)
 	}
 }

@@ -287,7 +287,11 @@ func openHeadless(ctx context.Context, log *slog.Logger, retry bool) (*headless,
 		case err != nil:
 			return fail("%s; fix it with 'exocal secret set --certificate < bundle.pem' (or EXOCAL_CLIENT_CERTIFICATE), or remove it with 'exocal secret clear-certificate' to use the client secret.", cliSentence(err))
 		case !time.Now().Before(info.NotAfter):
-			return fail("the client certificate (%s) has expired; create a new one, upload it in Entra > Certificates & secrets > Certificates and store it with 'exocal secret set --certificate < bundle.pem'.", info)
+			store := "store it with 'exocal secret set --certificate < bundle.pem'"
+			if os.Getenv(secrets.EnvClientCertificate) != "" {
+				store = "put the new PEM text in " + secrets.EnvClientCertificate + ", which supplies it now"
+			}
+			return fail("the client certificate (%s) has expired; create a new one, upload it in Entra > Certificates & secrets > Certificates and %s.", info, store)
 		case info.ExpiresWithin(time.Now(), secrets.CertificateWarnDays*24*time.Hour):
 			log.Warn("the client certificate expires soon; create a new one and upload it in Entra > Certificates & secrets", "thumbprint", info.Thumbprint, "expires", info.NotAfter.UTC().Format(time.DateOnly))
 		}

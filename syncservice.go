@@ -230,7 +230,7 @@ func (s *syncService) publish(st app.Status) {
 // the tray says "The client secret expires on … — open Settings to fix".
 // Errors and other warnings keep their own, more pressing, reason.
 func withExpiry(st app.Status, expires, now time.Time) app.Status {
-	warn, msg := check.ExpiryNotice(now, expires)
+	warn, msg := check.ExpiryNoticeFor(now, expires, check.SecretSourceOf(nil))
 	if !warn || st.State != app.StateIdle {
 		return st
 	}
