@@ -276,15 +276,16 @@ func TestSyncRefusesExpiredCertificate(t *testing.T) {
 	certEmulator(t, c, expired.leaf)
 	keyOnly := good.pem[strings.Index(good.pem, "-----BEGIN PRIVATE KEY"):]
 	tests := []struct {
-		name, bundle, want string
+		name, bundle, want, fix string
 	}{
-		{"expired", expired.pem, "has expired"},
-		{"key without certificate", keyOnly, "cannot be used"},
+		// The certificate comes from EXOCAL_CLIENT_CERTIFICATE: the fix says so.
+		{"expired", expired.pem, "has expired", "put the new PEM text in EXOCAL_CLIENT_CERTIFICATE"},
+		{"key without certificate", keyOnly, "cannot be used", "exocal secret set --certificate"},
 	}
 	for _, tt := range tests {
 		env := []string{secrets.EnvTenantID + "=" + cliTenantID, secrets.EnvClientID + "=" + cliClientID, secrets.EnvClientCertificate + "=" + tt.bundle}
 		out, errOut, code := c.run("", env, "sync", "--once")
-		if code != exitSetup || !strings.Contains(errOut, tt.want) || !strings.Contains(errOut, "exocal secret set --certificate") {
+		if code != exitSetup || !strings.Contains(errOut, tt.want) || !strings.Contains(errOut, tt.fix) {
 			t.Errorf("%s: got exit %d %q %q, want %d and %q with the fix", tt.name, code, out, errOut, exitSetup, tt.want)
 		}
 		expired.assertNoKey(t, tt.name, out+errOut)
