@@ -252,3 +252,29 @@ func TestOpenMigratesSchema1(t *testing.T) {
 		t.Fatalf("events after reopen: got %v, want %v", got, want)
 	}
 }
+
+// A crash during the migration leaves some items as JSON under schema 2:
+// they are read as they are, and rewritten in the binary form when they
+// change.
+func TestLeftoverJSONItemReads(t *testing.T) {
+	t.Parallel()
+	s := open(t, filepath.Join(t.TempDir(), "state.db"))
+	defer s.Close()
+	const mb = "bob@contoso.com"
+	apply(t, s, mb, calendar.Page{Upserts: []calendar.Event{ev("a", 9), ev("b", 10)}, State: "s1", Done: true})
+	leftover := ev("a", 8)
+	leftover.Subject = "from JSON"
+	js, _ := json.Marshal(&leftover)
+	if err := s.update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bktMailboxes).Bucket([]byte(mb)).Bucket(bktItems).Put([]byte("a"), js)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := s.Events(mb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 2 || !reflect.DeepEqual(evs[0], leftover) {
+		t.Fatalf("events: got %+v, want the JSON item first, then b", evs)
+	}
+}

@@ -194,12 +194,13 @@ func (s *Store) open(path string) (*bolt.DB, error) {
 	return db, nil
 }
 
-// migrate brings db to SchemaVersion. From version 1 it re-encodes the
-// JSON items in the binary form, one transaction per mailbox (so that a
-// large database is not rewritten in one transaction held in memory), and
-// writes the new version last: decodeEvent reads both forms, so a crash
-// half-way leaves a version 1 database that works and that the next Open
-// finishes migrating.
+// migrate brings db to SchemaVersion. From version 1 it writes the new
+// version first (so that an older exocal refuses the file, see ErrSchema,
+// rather than meet items it cannot decode), then re-encodes the JSON items
+// in the binary form, one transaction per mailbox (a large database is not
+// rewritten in one transaction held in memory). decodeEvent reads both
+// forms, so items a crash leaves as JSON still work; they are rewritten in
+// the binary form when they change.
 func migrate(db *bolt.DB) error {
 	version := 0 // a new database
 	err := db.Update(func(tx *bolt.Tx) error {
@@ -220,7 +221,10 @@ func migrate(db *bolt.DB) error {
 		if version > SchemaVersion {
 			return fmt.Errorf("%w (schema %d, this build knows %d); delete the file to start over", ErrSchema, version, SchemaVersion)
 		}
-		return nil
+		if version == SchemaVersion {
+			return nil
+		}
+		return meta.Put(keySchema, []byte(strconv.Itoa(SchemaVersion)))
 	})
 	if err != nil || version == 0 || version == SchemaVersion {
 		return err
@@ -252,9 +256,7 @@ func migrate(db *bolt.DB) error {
 			return fmt.Errorf("store: migrate %s to schema %d: %w", k, SchemaVersion, err)
 		}
 	}
-	return db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bktMeta).Put(keySchema, []byte(strconv.Itoa(SchemaVersion)))
-	})
+	return nil
 }
 
 // reencode rewrites items's JSON values (schema 1) in the binary form.
