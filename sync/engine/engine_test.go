@@ -370,6 +370,60 @@ func TestServeSyncNowWhileRunning(t *testing.T) {
 	}
 }
 
+// With streams up from the start, a quiet tenant costs nothing: the first
+// stream's arrival stretches the safety-net poll (it was left at
+// PollInterval, so every mailbox was polled once after start).
+func TestServeFirstStreamStretchesPoll(t *testing.T) {
+	t.Parallel()
+	mbs := mailboxes(3)
+	src := newFakeSource(5, mbs, 2)
+	w := &fakeHealthWatcher{}
+	e := New(Config{Mailboxes: mbs, PollInterval: 40 * time.Millisecond, StreamingPollInterval: time.Hour, Debounce: 5 * time.Millisecond},
+		Deps{Source: src, Watcher: w, Store: openStore(t), Sink: newFakeSink()})
+	serve(t, e)
+	waitStatus(t, e, "first sync with streams up", func(s Status) bool { return allIdle(s) && s.Streaming })
+	before := map[string]int{}
+	for _, mb := range mbs {
+		before[mb] = src.callCount(mb)
+	}
+	time.Sleep(400 * time.Millisecond) // ten poll intervals, all quiet
+	for _, mb := range mbs {
+		if got := src.callCount(mb); got != before[mb] {
+			t.Errorf("%s: got %d SyncPage calls over a quiet spell with its stream up, want %d (no poll)", mb, got, before[mb])
+		}
+	}
+}
+
+// A sync cut short by Serve's own shutdown is no failure: no error state,
+// no warning notification.
+func TestServeShutdownIsNoFailure(t *testing.T) {
+	t.Parallel()
+	mb := "a@contoso.com"
+	src := newFakeSource(5, []string{mb}, 2)
+	src.block = true
+	var notes []string
+	var mu sync.Mutex
+	e := New(Config{Mailboxes: []string{mb}, PollInterval: time.Hour}, Deps{Source: src, Store: openStore(t), Sink: newFakeSink(),
+		Notify: func(title, body string) { mu.Lock(); notes = append(notes, title); mu.Unlock() }})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Serve(ctx) }()
+	waitStatus(t, e, "a sync under way", func(s Status) bool { return s.Mailboxes[0].State == MailboxSyncing })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Serve: %v", err)
+	}
+	st := e.Status()
+	if m := st.Mailboxes[0]; m.State == MailboxError || m.Err != nil || st.Failed != 0 {
+		t.Errorf("after shutdown mid-sync: got state %v, err %v, failed %d; want no failure", m.State, m.Err, st.Failed)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(notes) != 0 {
+		t.Errorf("notifications on shutdown: %q, want none", notes)
+	}
+}
+
 func TestServeReload(t *testing.T) {
 	t.Parallel()
 	mbs := mailboxes(3)

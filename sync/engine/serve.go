@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -114,7 +115,6 @@ type mbox struct {
 	renderKey  string    // options of the last successful render (see renderKey)
 	pollAt     time.Time // next poll: PollInterval, or stretched while live
 	live       bool      // its change stream is up
-	wasLive    bool      // its change stream was up before
 }
 
 type result struct {
@@ -141,6 +141,8 @@ type loop struct {
 	running int
 	paused  bool
 	results chan result
+	// stopping: Serve's ctx ended; syncs cancelled by it are no failures.
+	stopping bool
 
 	roundDone, roundTotal int
 	lastErrState          State
@@ -185,6 +187,7 @@ func (e *Engine) Serve(ctx context.Context) error {
 		timer.Reset(max(l.nextWake(now).Sub(now), time.Millisecond))
 		select {
 		case <-ctx.Done():
+			l.stopping = true
 			l.stopWatcher()
 			for l.running > 0 {
 				l.finish(<-l.results)
@@ -308,9 +311,20 @@ func (l *loop) finish(r result) {
 		return // removed while running
 	}
 	b.running = false
-	b.st.Attempted = b.startedAt
 	now := time.Now()
 	log := l.e.sy.log
+	if r.Err != nil && l.stopping && errors.Is(r.Err, context.Canceled) {
+		// Cut short by our own shutdown: not a failure (its committed
+		// pages stay, and the next start resumes from them).
+		log.Info("sync interrupted by shutdown; it resumes at the next start", "mailbox", r.Mailbox)
+		state := MailboxPending
+		if !b.st.LastSuccess.IsZero() {
+			state = MailboxIdle
+		}
+		l.setState(b, state)
+		return
+	}
+	b.st.Attempted = b.startedAt
 	if r.Err != nil {
 		b.backoff = min(max(2*b.backoff, l.cfg.BackoffMin), l.cfg.BackoffMax)
 		b.st.Err, b.st.RetryAt = r.Err, now.Add(b.backoff)
@@ -555,13 +569,15 @@ func (l *loop) setLive(mailboxes []string, up bool) {
 			}
 			continue
 		}
-		if b.wasLive {
-			if b.st.RetryAt.IsZero() {
-				l.enqueue(mb, b)
-			}
-			b.pollAt = now.Add(l.cfg.StreamingPollInterval)
+		// Changes made before the stream came up (while it was down, or
+		// before the first one, between the mailbox's last sync and the
+		// subscription) reach no notification: sync once now, unless the
+		// sync is still to start (queued) or is retrying. Then only the
+		// stretched safety-net poll.
+		if b.st.RetryAt.IsZero() && !b.queued {
+			l.enqueue(mb, b)
 		}
-		b.wasLive = true
+		b.pollAt = now.Add(l.cfg.StreamingPollInterval)
 	}
 }
 
