@@ -189,6 +189,9 @@ func (s *Store) open(path string) (*bolt.DB, error) {
 		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("%w (%s); stop the other process or wait for it to finish", ErrLocked, path)
 		}
+		if errors.Is(err, berrors.ErrInvalid) || errors.Is(err, berrors.ErrChecksum) || errors.Is(err, berrors.ErrVersionMismatch) {
+			return nil, fmt.Errorf("store: the sync database %s is damaged (%w); it holds only what ExoCal can fetch again: delete it, and the next sync rebuilds it from Exchange (a full sync; the ICS files stay)", path, err)
+		}
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	return db, nil

@@ -1,11 +1,14 @@
 package store
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -251,5 +254,18 @@ func TestApplyPageDuplicateUpsertLaterWins(t *testing.T) {
 	}
 	if in, _ := s.Info("a@contoso.com"); in.Items != 3 {
 		t.Fatalf("items: got %d, want 3", in.Items)
+	}
+}
+
+// A damaged database file gets a sentence that says deleting it is safe.
+func TestOpenDamagedSaysDeleteIt(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "state.db")
+	if err := os.WriteFile(path, bytes.Repeat([]byte("not a bbolt file "), 1024), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(path, time.Second)
+	if err == nil || !strings.Contains(err.Error(), "is damaged") || !strings.Contains(err.Error(), "delete it, and the next sync rebuilds it") {
+		t.Errorf("Open of a damaged file: got %v, want a sentence that says deleting it is safe", err)
 	}
 }
