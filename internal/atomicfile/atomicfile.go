@@ -10,6 +10,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 )
 
 // Write replaces path with what data writes, with mode perm. The folder
@@ -50,6 +52,33 @@ func Write(path string, perm os.FileMode, data io.WriterTo) (err error) {
 		_ = d.Close()
 	}
 	return nil
+}
+
+// RemoveStale removes the temporary files that Write leaves beside path
+// when the process dies between creating and renaming one, once they are
+// older than age (a write in progress takes milliseconds). It returns how
+// many it removed.
+func RemoveStale(path string, age time.Duration) int {
+	matches, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "."+escapeGlob(filepath.Base(path))+".*.tmp"))
+	n := 0
+	for _, m := range matches {
+		if fi, err := os.Lstat(m); err == nil && fi.Mode().IsRegular() && time.Since(fi.ModTime()) > age && os.Remove(m) == nil {
+			n++
+		}
+	}
+	return n
+}
+
+// escapeGlob quotes filepath.Match's special characters in a file name.
+func escapeGlob(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // WriteBytes is Write for a byte slice.

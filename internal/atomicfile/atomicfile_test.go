@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func TestWriteReplacesWithMode(t *testing.T) {
@@ -61,5 +62,30 @@ func TestWriteMissingFolder(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "no", "f.txt")
 	if err := WriteBytes(path, 0o600, []byte("x")); err == nil {
 		t.Error("WriteBytes into a missing folder: got nil error")
+	}
+}
+
+func TestRemoveStale(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a*b@x.ics")
+	old := filepath.Join(dir, ".a*b@x.ics.123.tmp")
+	fresh := filepath.Join(dir, ".a*b@x.ics.456.tmp")
+	other := filepath.Join(dir, ".c@x.ics.789.tmp")
+	for _, f := range []string{old, fresh, other} {
+		if err := os.WriteFile(f, []byte("half"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	past := time.Now().Add(-time.Hour)
+	os.Chtimes(old, past, past)
+	os.Chtimes(other, past, past)
+	if n := RemoveStale(path, 10*time.Minute); n != 1 {
+		t.Errorf("RemoveStale: removed %d, want 1", n)
+	}
+	for f, want := range map[string]bool{old: false, fresh: true, other: true} {
+		if _, err := os.Stat(f); (err == nil) != want {
+			t.Errorf("%s: exists %v, want %v", filepath.Base(f), err == nil, want)
+		}
 	}
 }

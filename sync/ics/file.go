@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/exocal/exocal/internal/atomicfile"
 	"github.com/exocal/exocal/sync/calendar"
@@ -43,6 +44,7 @@ func WriteFile(dir, mailbox string, events []calendar.Event, opts Options) (chan
 		return false, fmt.Errorf("ics: create export folder: %w", err)
 	}
 	path := filepath.Join(dir, name)
+	atomicfile.RemoveStale(path, 10*time.Minute) // left by a process killed mid-write
 	if old, err := os.ReadFile(path); err == nil && out.Equal(old) {
 		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm() != 0o600 {
 			if err := os.Chmod(path, 0o600); err != nil {
