@@ -101,7 +101,7 @@ func serveHeadlessOn(ctx context.Context, h *headless, in *app.Instance, log *sl
 		}
 		s, err := config.Load(path)
 		if err == nil {
-			err = s.Validate()
+			err = s.ValidateReadOnly() // a sync writes nothing but its files
 		}
 		if err != nil {
 			log.Warn("reload: settings not valid; keeping the old ones", "err", err)

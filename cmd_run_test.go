@@ -182,9 +182,18 @@ func TestSyncOnceStandaloneUnchanged(t *testing.T) {
 	if code != exitOK || strings.Count(out, "→") != len(e.mailboxes) || strings.Contains(out, "unchanged") || strings.Contains(errOut, "already running") {
 		t.Fatalf("first: got exit %d, want 0 and every file written:\n%s%s", code, out, errOut)
 	}
+	// Nothing in the export folder changes either (no probe file): a
+	// folder watcher sees no event.
+	past := time.Now().Add(-time.Hour).Truncate(time.Second)
+	if err := os.Chtimes(e.exportDir, past, past); err != nil {
+		t.Fatal(err)
+	}
 	out, errOut, code = e.exocal(t, "sync", "--once")
 	if code != exitOK || strings.Count(out, "  unchanged  ") != len(e.mailboxes) || strings.Contains(out, "→") {
 		t.Errorf("second: got exit %d, want 0 and every file unchanged:\n%s%s", code, out, errOut)
+	}
+	if fi, err := os.Stat(e.exportDir); err != nil || !fi.ModTime().Equal(past) {
+		t.Errorf("export folder after a no-change sync: modified %v (%v), want untouched (%v)", fi.ModTime(), err, past)
 	}
 }
 

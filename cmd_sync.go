@@ -261,7 +261,7 @@ func openHeadless(ctx context.Context, log *slog.Logger, retry bool) (*headless,
 	if s.SyncType == config.SyncDisabled {
 		return fail("sync is disabled in %s; run 'exocal config set sync_type ews' to turn it on.", path)
 	}
-	if err := s.Validate(); err != nil {
+	if err := s.ValidateReadOnly(); err != nil { // no probe file: the export folder is only written by the sync itself
 		return fail("the settings in %s are not valid: %s; fix them with 'exocal config set KEY VALUE' or the settings window.", path, strings.TrimSuffix(err.Error(), "."))
 	}
 	if len(s.EffectiveMailboxes()) == 0 {
