@@ -31,7 +31,7 @@ func (a *App) Check(ctx context.Context, s config.Settings, tenantID, clientID, 
 	}
 	// Values from EXOCAL_* variables override whatever the form saves: the
 	// fixes for them name the variable, as `exocal check`'s do.
-	if env, ok := envOverlay(a.opts.Secrets); ok {
+	if env, ok := secrets.AsEnv(a.opts.Secrets); ok {
 		in.Env = &env
 	}
 	if secret == "" {
@@ -50,19 +50,6 @@ func (a *App) Check(ctx context.Context, s config.Settings, tenantID, clientID, 
 	}
 	a.log.Info("app: checking the setup", "user", s.User, "secret_from_form", secret != "")
 	return check.Run(ctx, in, progress)
-}
-
-// envOverlay finds the EXOCAL_* overlay of a Store (secrets.Default's).
-func envOverlay(s secrets.Store) (secrets.Env, bool) {
-	switch e := s.(type) {
-	case secrets.Env:
-		return e, true
-	case *secrets.Env:
-		if e != nil {
-			return *e, true
-		}
-	}
-	return secrets.Env{}, false
 }
 
 // FindAutodiscoverServer asks Autodiscover V2 (no token needed) for the

@@ -26,29 +26,41 @@ func (s failingSecrets) Delete(context.Context, string) error                   
 
 // App.Check checks the values given, not the saved ones: secret "" means
 // the stored secret, a typed one wins, and a keyring that cannot be read
-// is the registration step's finding. Nothing is saved.
-func TestCheckUsesFormValues(t *testing.T) {
-	const (
-		tenantID = "5d1c0a2b-3e4f-4a5b-8c6d-7e8f90a1b2c3"
-		clientID = "9b8a7c6d-5e4f-4321-8fed-cba987654321"
-		stored   = "Qz7~glue-test-stored-secret.AbCdEf0123"
-	)
+
+// glueTenant starts an emulated tenant that accepts secret for the glue
+// tests' tenant and client IDs, and returns it with settings (as typed
+// into the form) that point at it.
+func glueTenant(t *testing.T, secret string, heartbeat time.Duration) (*emulator.Server, config.Settings) {
+	t.Helper()
 	tn := emutenant.Generate(emutenant.Config{Seed: 5, Mailboxes: 1, Events: 1, Now: time.Now()})
-	srv := emulator.New(emulator.Options{Tenant: tn, TenantID: tenantID, ClientID: clientID, ClientSecret: stored, Seed: 5,
-		Heartbeat: 200 * time.Millisecond})
+	srv := emulator.New(emulator.Options{Tenant: tn, TenantID: glueTenantID, ClientID: glueClientID, ClientSecret: secret, Seed: 5, Heartbeat: heartbeat})
 	if err := srv.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	for _, env := range []string{secrets.EnvTenantID, secrets.EnvClientID, secrets.EnvClientSecret} {
-		t.Setenv(env, "")
-	}
-
 	form := config.Defaults()
 	form.User = tn.Mailboxes()[0]
 	form.AutodiscoverURL = srv.URL()
 	form.AuthorityHost = srv.URL()
 	form.ExportDir = t.TempDir()
+	return srv, form
+}
+
+const (
+	glueTenantID = "5d1c0a2b-3e4f-4a5b-8c6d-7e8f90a1b2c3"
+	glueClientID = "9b8a7c6d-5e4f-4321-8fed-cba987654321"
+)
+
+// is the registration step's finding. Nothing is saved.
+func TestCheckUsesFormValues(t *testing.T) {
+	const (
+		tenantID, clientID = glueTenantID, glueClientID
+		stored             = "Qz7~glue-test-stored-secret.AbCdEf0123"
+	)
+	_, form := glueTenant(t, stored, 200*time.Millisecond)
+	for _, env := range []string{secrets.EnvTenantID, secrets.EnvClientID, secrets.EnvClientSecret} {
+		t.Setenv(env, "")
+	}
 
 	tests := []struct {
 		name   string
@@ -139,22 +151,11 @@ func TestFindAutodiscoverServer(t *testing.T) {
 // settings window alone cannot change a value the variable overrides.
 func TestCheckNamesEnvVariables(t *testing.T) {
 	const (
-		tenantID = "5d1c0a2b-3e4f-4a5b-8c6d-7e8f90a1b2c3"
-		clientID = "9b8a7c6d-5e4f-4321-8fed-cba987654321"
-		stored   = "Qz7~glue-test-stored-secret.AbCdEf0123"
-		wrong    = "Wrong~env-secret-00000000000000000"
+		tenantID, clientID = glueTenantID, glueClientID
+		stored             = "Qz7~glue-test-stored-secret.AbCdEf0123"
+		wrong              = "Wrong~env-secret-00000000000000000"
 	)
-	tn := emutenant.Generate(emutenant.Config{Seed: 5, Mailboxes: 1, Events: 1, Now: time.Now()})
-	srv := emulator.New(emulator.Options{Tenant: tn, TenantID: tenantID, ClientID: clientID, ClientSecret: stored, Seed: 5})
-	if err := srv.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	form := config.Defaults()
-	form.User = tn.Mailboxes()[0]
-	form.AutodiscoverURL = srv.URL()
-	form.AuthorityHost = srv.URL()
-	form.ExportDir = t.TempDir()
+	_, form := glueTenant(t, stored, 0)
 
 	tests := []struct {
 		name          string
@@ -213,28 +214,17 @@ func TestCheckNamesEnvVariables(t *testing.T) {
 // the sync's protocol debug log ($XDG_CACHE_HOME/exocal/ews-debug.log).
 func TestCheckWritesDebugLog(t *testing.T) {
 	const (
-		tenantID = "5d1c0a2b-3e4f-4a5b-8c6d-7e8f90a1b2c3"
-		clientID = "9b8a7c6d-5e4f-4321-8fed-cba987654321"
-		secret   = "Qz7~glue-test-typed-secret.AbCdEf0123"
+		tenantID, clientID = glueTenantID, glueClientID
+		secret             = "Qz7~glue-test-typed-secret.AbCdEf0123"
 	)
 	cache := t.TempDir()
 	t.Setenv("XDG_CACHE_HOME", cache)
-	tn := emutenant.Generate(emutenant.Config{Seed: 5, Mailboxes: 1, Events: 1, Now: time.Now()})
-	srv := emulator.New(emulator.Options{Tenant: tn, TenantID: tenantID, ClientID: clientID, ClientSecret: secret, Seed: 5})
-	if err := srv.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
+	_, form := glueTenant(t, secret, 0)
 	dir := t.TempDir()
 	a, err := New(Options{ConfigPath: filepath.Join(dir, "config.json"), Secrets: secrets.NewMemory(), SocketPath: filepath.Join(dir, "s.sock")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	form := config.Defaults()
-	form.User = tn.Mailboxes()[0]
-	form.AutodiscoverURL = srv.URL()
-	form.AuthorityHost = srv.URL()
-	form.ExportDir = t.TempDir()
 	form.EWSDebug = true
 	if rep := a.Check(context.Background(), form, tenantID, clientID, secret, nil); !rep.OK() {
 		t.Fatalf("got a failed check, want OK:\n%s", rep.Details())

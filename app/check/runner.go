@@ -254,7 +254,7 @@ func (r *runner) checkRegistration(st *Step) {
 		ctx, cancel := context.WithTimeout(r.ctx, 10*time.Second)
 		reg, err = in.Store.Get(ctx, in.Profile)
 		cancel()
-		if env, ok := storeEnv(in.Store); ok {
+		if env, ok := secrets.AsEnv(in.Store); ok {
 			t, c, sec := env.Overridden()
 			r.f.env = envValues{tenant: t, client: c, secret: sec, cert: env.CertificateOverridden()}
 		}
@@ -440,19 +440,6 @@ func registrationStepTitle(keyring bool, vars int) string {
 		return registrationTitle
 	}
 	return "App registration"
-}
-
-// storeEnv finds the EXOCAL_* overlay in a Store.
-func storeEnv(s secrets.Store) (secrets.Env, bool) {
-	switch e := s.(type) {
-	case secrets.Env:
-		return e, true
-	case *secrets.Env:
-		if e != nil {
-			return *e, true
-		}
-	}
-	return secrets.Env{}, false
 }
 
 // --- token ------------------------------------------------------------------

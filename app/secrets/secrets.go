@@ -143,6 +143,21 @@ type Env struct {
 	Getenv func(string) string // os.Getenv when nil
 }
 
+// AsEnv returns the EXOCAL_* overlay when s is one (secrets.Default's
+// store, a value or a pointer), so callers can tell which values the
+// environment supplies.
+func AsEnv(s Store) (Env, bool) {
+	switch e := s.(type) {
+	case Env:
+		return e, true
+	case *Env:
+		if e != nil {
+			return *e, true
+		}
+	}
+	return Env{}, false
+}
+
 func (e Env) env() Registration {
 	get := e.Getenv
 	if get == nil {

@@ -456,3 +456,22 @@ func lockedChild(t *testing.T) {
 		t.Errorf("got %q, want the fix", err)
 	}
 }
+
+func TestAsEnv(t *testing.T) {
+	t.Parallel()
+	base := NewMemory()
+	for _, tt := range []struct {
+		name string
+		s    Store
+		want bool
+	}{
+		{"value", Env{Base: base}, true},
+		{"pointer", &Env{Base: base}, true},
+		{"nil pointer", (*Env)(nil), false},
+		{"plain store", base, false},
+	} {
+		if _, ok := AsEnv(tt.s); ok != tt.want {
+			t.Errorf("%s: got %v, want %v", tt.name, ok, tt.want)
+		}
+	}
+}
