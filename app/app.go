@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -238,13 +239,27 @@ func (a *App) writeRegistration(tenantID, clientID, secret string) error {
 			return err
 		}
 	}
+	// The form shows what EXOCAL_* variables supply; those values are read,
+	// never written: the keyring keeps its own for them.
+	if e, ok := secrets.AsEnv(a.opts.Secrets); ok {
+		get := e.Getenv
+		if get == nil {
+			get = os.Getenv
+		}
+		if v := strings.TrimSpace(get(secrets.EnvTenantID)); v != "" && v == tenantID {
+			tenantID = old.TenantID
+		}
+		if v := strings.TrimSpace(get(secrets.EnvClientID)); v != "" && v == clientID {
+			clientID = old.ClientID
+		}
+	}
 	// Keep a stored certificate: the settings window does not edit it.
 	r := secrets.Registration{TenantID: tenantID, ClientID: clientID, ClientSecret: old.ClientSecret, ClientCertificate: old.ClientCertificate}
 	if secret != "" {
 		r.ClientSecret = secret
 	}
-	if err == nil && r == old {
-		return nil
+	if r == old || r == (secrets.Registration{}) {
+		return nil // nothing new to keep
 	}
 	return base.Set(ctx, a.opts.Profile, r)
 }

@@ -571,3 +571,40 @@ func TestSaveKeepsStoredCertificate(t *testing.T) {
 		t.Error("the certificate reached the log")
 	}
 }
+
+// The settings window shows the IDs EXOCAL_* variables supply; OK with
+// them unchanged writes none of them to the keyring, which keeps its own.
+func TestSaveNeverWritesEnvironmentValues(t *testing.T) {
+	t.Parallel()
+	const envTenant, envClient = "9a8b7c6d-0000-4000-8000-00000000000e", "9a8b7c6d-0000-4000-8000-00000000000c"
+	base := secrets.NewMemory()
+	ctx := context.Background()
+	if err := base.Set(ctx, secrets.DefaultProfile, secrets.Registration{TenantID: tenant, ClientID: client, ClientSecret: secret}); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{secrets.EnvTenantID: envTenant, secrets.EnvClientID: envClient, secrets.EnvClientSecret: "Env~secret-value-000000000000000000"}
+	dir := t.TempDir()
+	a, err := New(Options{ConfigPath: filepath.Join(dir, "config.json"), SocketPath: filepath.Join(dir, "s.sock"),
+		Secrets: secrets.Env{Base: base, Getenv: func(k string) string { return env[k] }}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shownTenant, shownClient, _, _ := a.Registration()
+	if shownTenant != envTenant || shownClient != envClient {
+		t.Fatalf("the form would show %q, %q; want the variables' values", shownTenant, shownClient)
+	}
+	if err := a.Save(validSettings(t), shownTenant, shownClient, ""); err != nil {
+		t.Fatalf("Save: %v", err)
+	}
+	r, _ := base.Get(ctx, secrets.DefaultProfile)
+	if r.TenantID != tenant || r.ClientID != client || r.ClientSecret != secret {
+		t.Errorf("keyring after OK: got tenant %q, client %q, secret changed %v; want its own values kept", r.TenantID, r.ClientID, r.ClientSecret != secret)
+	}
+	// A value typed over the variable's is the user's: it is stored.
+	if err := a.Save(validSettings(t), "contoso.onmicrosoft.com", shownClient, ""); err != nil {
+		t.Fatalf("Save: %v", err)
+	}
+	if r, _ := base.Get(ctx, secrets.DefaultProfile); r.TenantID != "contoso.onmicrosoft.com" || r.ClientID != client {
+		t.Errorf("keyring after a typed tenant: got %q, %q; want the typed tenant and the keyring's own client", r.TenantID, r.ClientID)
+	}
+}
