@@ -175,7 +175,7 @@ func TestStatusWindowFollowsStatus(t *testing.T) {
 	}
 	s.handle(app.Status{State: app.StateError, Err: "Entra rejected the client secret: it has expired.", Fix: "Create a new client secret and paste its Value in Settings.",
 		Mailboxes: []app.MailboxStatus{{Address: "alice@contoso.com", State: app.StateIdle, Items: 31}}})
-	if got := strings.Join(s.status.Rows(), ";"); got != "alice@contoso.com|OK|31 items · not synced yet|" {
+	if got := strings.Join(s.status.Rows(), ";"); got != "alice@contoso.com|Waiting|31 items · not synced yet|" {
 		t.Errorf("rows after a second snapshot: got %q, want one row with 31 items", got)
 	}
 	if got, want := s.status.Headline(), "Entra rejected the client secret: it has expired"+tray.OpenSettingsToFix; got != want {

@@ -55,6 +55,10 @@ func Build(st app.Status, now time.Time) Model {
 		ExportDir: st.ExportDir,
 	}
 	m.Detail = strings.TrimSpace(st.Fix)
+	if strings.Contains(m.Headline, "…") && st.Err != "" {
+		// The tray's line is clipped; the window has room for all of it.
+		m.Detail = strings.TrimSpace(strings.Join(strings.Fields(st.Err), " ") + "\n" + m.Detail)
+	}
 	active := m.Configured && !m.Paused && st.State != app.StateError
 	watching := active && (st.Streaming || st.StreamingDown > 0)
 	if line := tray.StreamingLine(st); line != "" {
@@ -64,7 +68,11 @@ func Build(st app.Status, now time.Time) Model {
 		m.Streaming = LiveOn
 	}
 	for _, mb := range st.Mailboxes {
-		r := Row{Address: mb.Address, State: stateWord(mb.State), Items: fmt.Sprintf("%d %s", mb.Items, plural(mb.Items, "item", "items")),
+		word := stateWord(mb.State)
+		if mb.State == app.StateIdle && mb.LastSync.IsZero() {
+			word = "Waiting" // never synced: not "OK" (e.g. while the setup fails)
+		}
+		r := Row{Address: mb.Address, State: word, Items: fmt.Sprintf("%d %s", mb.Items, plural(mb.Items, "item", "items")),
 			Synced: "not synced yet", Err: strings.Join(strings.Fields(mb.Err+" "+mb.Fix), " "), Failing: mb.Err != ""}
 		if !mb.LastSync.IsZero() {
 			r.Synced = "synced " + tray.Ago(now.Sub(mb.LastSync))

@@ -17,6 +17,7 @@ var now = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 
 func TestBuild(t *testing.T) {
 	t.Parallel()
+	long := "Cannot resolve login.microsoftonline.com (DNS). Check the network connection and DNS settings, or the proxy (HTTPS_PROXY) if one is needed."
 	tests := []struct {
 		name               string
 		st                 app.Status
@@ -31,6 +32,8 @@ func TestBuild(t *testing.T) {
 		{"explained error", app.Status{State: app.StateError, Err: "EWS is blocked for the app.", Fix: "Ask the admin to allow it."},
 			"EWS is blocked for the app" + tray.OpenSettingsToFix, "Ask the admin to allow it.", "", true, false},
 		{"plain error", app.Status{State: app.StateError, Err: "Cannot connect."}, "Error: Cannot connect.", "", "", true, false},
+		{"long error: the window shows all of it", app.Status{State: app.StateError, Err: long, Mailboxes: []app.MailboxStatus{{Address: "c@x", State: app.StateIdle}}},
+			tray.Headline(app.Status{State: app.StateError, Err: long}, now), long, "c@x Waiting 0 items not synced yet", true, false},
 		{"paused", app.Status{State: app.StatePaused, Mailboxes: []app.MailboxStatus{{Address: "b@x", State: app.StateError, Items: 2, Err: "Gone.", Fix: "Remove it."}}},
 			tray.LabelPaused, "", "b@x Error 2 items not synced yet Gone. Remove it.!", true, true},
 	}

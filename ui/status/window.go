@@ -80,7 +80,7 @@ func New(a fyne.App, act Actions, onClose func()) *Window {
 	bottom := container.NewVBox(widget.NewSeparator(), container.NewBorder(nil, nil, buttons, buttons2))
 	list := container.NewVScroll(container.NewVBox(s.empty, s.rows))
 	s.w.SetContent(container.NewBorder(container.NewVBox(head, widget.NewSeparator()), bottom, nil, nil, list))
-	s.w.Resize(fyne.NewSize(680, 330))
+	s.w.Resize(fyne.NewSize(680, 420)) // room for a fix and a few mailbox rows
 	s.onClose = onClose
 	s.w.SetCloseIntercept(s.closeIntercept)
 	s.Update(Model{Headline: tray.LabelNotSetUp})
