@@ -328,8 +328,15 @@ func (f *Form) Submit() bool {
 	}
 	if secret != "" && config.IsGUID(secret) && secret != f.guidSecret {
 		f.guidSecret = secret
-		f.showErrors(config.Errors{{Key: "client_secret", Label: config.Labels["client_secret"],
-			Message: "this looks like the secret's ID, not its Value. In Entra > Certificates & secrets copy the Value column (shown only right after the secret is created); press OK again to save it anyway."}}, "Not saved")
+		// The other fields' problems show at once too, not one OK later
+		// (the store validates them again on saving).
+		es := config.AsErrors(s.ValidateReadOnly())
+		if s.SyncType != config.SyncDisabled || tenant != "" || client != "" {
+			es = append(es, config.ValidateRegistration(tenant, client)...)
+		}
+		es = append(es, config.FieldError{Key: "client_secret", Label: config.Labels["client_secret"],
+			Message: "this looks like the secret's ID, not its Value. In Entra > Certificates & secrets copy the Value column (shown only right after the secret is created); press OK again to save it anyway."})
+		f.showErrors(es, "Not saved")
 		return false
 	}
 

@@ -339,3 +339,20 @@ func TestCopyManifestSnippet(t *testing.T) {
 		t.Errorf("store calls: got %v, want none", store.calls)
 	}
 }
+
+// A GUID-looking secret's warning comes with the other fields' problems,
+// not one OK later.
+func TestGUIDSecretWarningShowsOtherProblems(t *testing.T) {
+	store := &fakeStore{}
+	f := open(t, store).Form()
+	f.syncType.SetSelected(SyncTypeEWS)
+	setType(f.tenantID, "common")
+	test.Type(f.secret, "9b2c6f9e-1d2a-4c3b-8f1e-0a1b2c3d4e5f")
+	test.Tap(f.ok)
+	if len(store.saves) != 0 {
+		t.Fatalf("got %d saves, want none", len(store.saves))
+	}
+	if !strings.Contains(f.Message("client_secret"), "secret's ID, not its Value") || f.Message("tenant_id") == "" {
+		t.Errorf("first OK: secret %q, tenant %q; want the ID warning and the tenant's problem together", f.Message("client_secret"), f.Message("tenant_id"))
+	}
+}
