@@ -14,6 +14,7 @@ package settings
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 
@@ -25,6 +26,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/exocal/exocal/app/config"
+	"github.com/exocal/exocal/app/secrets"
 )
 
 // Store is what the form needs from the app core; *app.App satisfies it.
@@ -50,6 +52,7 @@ const (
 	PrivacyFreeBusy  = "Free-busy only"
 
 	SecretStored      = "stored in keyring"
+	SecretFromEnv     = "from EXOCAL_CLIENT_SECRET (not stored; a value typed here goes to the keyring)"
 	SecretPlaceholder = "the secret's Value (not its Secret ID)"
 )
 
@@ -302,6 +305,9 @@ func (f *Form) Load() {
 	}
 	if stored {
 		f.secret.SetPlaceHolder(SecretStored)
+		if os.Getenv(secrets.EnvClientSecret) != "" {
+			f.secret.SetPlaceHolder(SecretFromEnv)
+		}
 	} else {
 		f.secret.SetPlaceHolder(SecretPlaceholder)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/exocal/exocal/app/check"
 	"github.com/exocal/exocal/app/config"
+	"github.com/exocal/exocal/app/secrets"
 )
 
 // fakeStore records Save calls; saveErr is what Save returns.
@@ -354,5 +355,15 @@ func TestGUIDSecretWarningShowsOtherProblems(t *testing.T) {
 	}
 	if !strings.Contains(f.Message("client_secret"), "secret's ID, not its Value") || f.Message("tenant_id") == "" {
 		t.Errorf("first OK: secret %q, tenant %q; want the ID warning and the tenant's problem together", f.Message("client_secret"), f.Message("tenant_id"))
+	}
+}
+
+// A secret that EXOCAL_CLIENT_SECRET supplies is not called "stored".
+func TestSecretFromEnvironmentIsNotCalledStored(t *testing.T) {
+	t.Setenv(secrets.EnvClientSecret, "Env~secret-value")
+	store := &fakeStore{secretStored: true}
+	f := open(t, store).Form()
+	if f.secret.PlaceHolder != SecretFromEnv {
+		t.Errorf("secret placeholder: got %q, want %q", f.secret.PlaceHolder, SecretFromEnv)
 	}
 }
