@@ -78,7 +78,11 @@ func (r Report) Summary() string {
 	if first, bad := r.FirstFailure(); bad {
 		verdict = "Failed at \"" + first.Title + "\"."
 	}
-	return fmt.Sprintf("%s %d ok, %d warning(s), %d failed, %d skipped (%s).", verdict, ok, warn, failed, skipped,
+	warnings := "warnings"
+	if warn == 1 {
+		warnings = "warning"
+	}
+	return fmt.Sprintf("%s %d ok, %d %s, %d failed, %d skipped (%s).", verdict, ok, warn, warnings, failed, skipped,
 		r.Elapsed.Round(time.Millisecond))
 }
 
