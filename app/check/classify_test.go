@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/big"
 	"net"
@@ -21,6 +22,7 @@ import (
 	"time"
 
 	"github.com/exocal/exocal/app/secrets"
+	"github.com/exocal/exocal/sync/auth"
 )
 
 // Findings the emulator cannot produce, classified from Microsoft's
@@ -278,7 +280,7 @@ func TestNetworkFindings(t *testing.T) {
 		}, CauseClockSkew, []string{"validity period", "clock"}, []string{"timedatectl"}},
 		{"connection refused", func(t *testing.T) (string, *http.Client, map[string]string, time.Duration) {
 			return "http://" + closedPort(t), &http.Client{Transport: &http.Transport{}}, nil, 0
-		}, CauseNetworkConnect, []string{"Cannot connect"}, []string{"firewall", "HTTPS_PROXY"}},
+		}, CauseNetworkConnect, []string{"Cannot connect"}, []string{"Nothing answers there on this computer", "exocal emulator"}}, // a loopback address: no firewall or proxy advice
 		{"proxy failing", func(t *testing.T) (string, *http.Client, map[string]string, time.Duration) {
 			p := "http://exocal:" + proxyPassword + "@" + closedPort(t)
 			pu, _ := url.Parse(p)
@@ -333,5 +335,26 @@ func TestRegistrationGiven(t *testing.T) {
 	rep := Run(context.Background(), in, nil)
 	if s, _ := rep.Step(StepRegistration); s.Cause != CauseKeyringUnavailable || !strings.Contains(s.Finding, "did not answer") {
 		t.Fatalf("got %q %q, want %q naming the timeout", s.Cause, s.Finding, CauseKeyringUnavailable)
+	}
+}
+
+// A refused connection's fix names the port actually used, and for a
+// loopback address says to start the local server instead of blaming a
+// firewall or proxy.
+func TestConnectFixNamesThePort(t *testing.T) {
+	t.Parallel()
+	f := facts{getenv: func(string) string { return "" }}
+	for _, tt := range []struct{ host, want, unwant string }{
+		{"outlook.office365.com", "outbound HTTPS, port 443", "Nothing answers"},
+		{"mail.contoso.com:443", "outbound HTTPS, port 443", "Nothing answers"},
+		{"mail.contoso.com:8443", "outbound TCP, port 8443", "port 443"},
+		{"127.0.0.1:9", "Nothing answers there on this computer", "firewall"},
+		{"[::1]:8400", "Nothing answers there on this computer", "firewall"},
+		{"localhost:8400", "Nothing answers there on this computer", "HTTPS_PROXY"},
+	} {
+		fd := networkFinding(&auth.NetworkError{Op: "ews request", Host: tt.host, Kind: auth.NetworkConnect, Err: errors.New("connection refused")}, f)
+		if fd.cause != CauseNetworkConnect || !strings.Contains(fd.fix, tt.want) || strings.Contains(fd.fix, tt.unwant) {
+			t.Errorf("%s: got %v %q, want %q and no %q", tt.host, fd.cause, fd.fix, tt.want, tt.unwant)
+		}
 	}
 }

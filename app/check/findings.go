@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -429,8 +430,15 @@ func networkFinding(ne *auth.NetworkError, f facts) finding {
 		return finding{CauseNetworkTimeout, "No answer from " + host + within + ".",
 			"A firewall may drop the traffic, or the network is down.\n" + proxyHint(f)}
 	case auth.NetworkConnect:
-		return finding{CauseNetworkConnect, "Cannot connect to " + host + ".",
-			"Check the network connection and firewall (outbound HTTPS, port 443).\n" + proxyHint(f)}
+		fix := "Check the network connection and firewall (outbound HTTPS, port 443)."
+		if h, port, err := net.SplitHostPort(host); err == nil && port != "443" {
+			fix = "Check the network connection and firewall (outbound TCP, port " + port + ")."
+			if ip := net.ParseIP(h); h == "localhost" || (ip != nil && ip.IsLoopback()) {
+				return finding{CauseNetworkConnect, "Cannot connect to " + host + ".",
+					"Nothing answers there on this computer: start the server that should listen there (for ExoCal's emulator, `exocal emulator`), or correct the address in the settings."}
+			}
+		}
+		return finding{CauseNetworkConnect, "Cannot connect to " + host + ".", fix + "\n" + proxyHint(f)}
 	}
 	return finding{CauseNetwork, "The connection to " + host + " failed.", "Check the network connection.\n" + proxyHint(f)}
 }
