@@ -179,7 +179,7 @@ func (s *Window) Update(m Model) {
 		if m.StreamDown {
 			s.stream.Importance = widget.WarningImportance
 		} else {
-			s.stream.Importance = widget.SuccessImportance
+			s.stream.Importance = widget.MediumImportance // plain: a light green on white reads badly; the icon says "ok"
 		}
 		s.stream.Refresh()
 		s.stream.Show()
