@@ -52,7 +52,7 @@ const (
 	PrivacyFreeBusy  = "Free-busy only"
 
 	SecretStored      = "stored in keyring"
-	SecretFromEnv     = "from EXOCAL_CLIENT_SECRET (not stored; a value typed here goes to the keyring)"
+	SecretFromEnv     = "from EXOCAL_CLIENT_SECRET (not stored)"
 	SecretPlaceholder = "the secret's Value (not its Secret ID)"
 )
 
