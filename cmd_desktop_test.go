@@ -90,6 +90,9 @@ func TestDesktopCommand(t *testing.T) {
 	if _, err := os.Stat(menu); !os.IsNotExist(err) {
 		t.Errorf("packaging wrote the user's menu entry too: %v", err)
 	}
+	if _, errOut, code := c.run("", nil, "desktop", "install", "--bogus"); code != 2 || !strings.Contains(errOut, "Usage: exocal desktop install [flags]") {
+		t.Errorf("desktop install --bogus: got exit %d %q, want 2 and the flags' usage", code, errOut)
+	}
 	for _, args := range [][]string{{"desktop", "install", "--exec", "bin/exocal"}, {"desktop", "install", "--data-home", "share"}} {
 		if _, errOut, code := c.run("", nil, args...); code != 2 || !strings.Contains(errOut, "not an absolute path") {
 			t.Errorf("exocal %v: got exit %d %q, want 2 and 'not an absolute path'", args, code, errOut)

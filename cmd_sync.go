@@ -79,8 +79,8 @@ func syncThroughRunning(ctx context.Context, stdout, stderr io.Writer, socket st
 		localDir = s.ExportDir
 		before = statICS(localDir, s.EffectiveMailboxes())
 	}
-	wctx, cancel := context.WithCancel(ctx)
-	if timeout > 0 {
+	wctx, cancel := ctx, context.CancelFunc(func() {})
+	if timeout > 0 { // 0: no limit
 		wctx, cancel = context.WithTimeoutCause(ctx, timeout, errSyncTimeout)
 	}
 	defer cancel()

@@ -107,8 +107,15 @@ func parseFlags(fs *flag.FlagSet, args []string) (code int, done bool) {
 	var out bytes.Buffer
 	fs.SetOutput(&out)
 	fs.Usage = func() {
-		summary := commands[strings.TrimPrefix(fs.Name(), "exocal ")].summary
-		fmt.Fprintf(&out, "Usage: %s [flags]\n\n%s.\n\nFlags:\n", fs.Name(), strings.ToUpper(summary[:1])+summary[1:])
+		fmt.Fprintf(&out, "Usage: %s [flags]\n\n", fs.Name())
+		// The command's summary, for a top-level command ("exocal sync"),
+		// not a subcommand's flag set ("exocal desktop install").
+		if words := strings.Fields(fs.Name()); len(words) == 2 {
+			if summary := commands[words[1]].summary; summary != "" {
+				fmt.Fprintf(&out, "%s.\n\n", strings.ToUpper(summary[:1])+summary[1:])
+			}
+		}
+		fmt.Fprintln(&out, "Flags:")
 		fs.PrintDefaults()
 	}
 	err := fs.Parse(args)

@@ -164,10 +164,7 @@ func (a *App) Registration() (tenantID, clientID string, secretStored bool, err 
 // baseStore is where registrations are written: the store under any
 // environment override, so that EXOCAL_* values are never persisted.
 func (a *App) baseStore() secrets.Store {
-	if e, ok := a.opts.Secrets.(secrets.Env); ok && e.Base != nil {
-		return e.Base
-	}
-	if e, ok := a.opts.Secrets.(*secrets.Env); ok && e.Base != nil {
+	if e, ok := secrets.AsEnv(a.opts.Secrets); ok && e.Base != nil {
 		return e.Base
 	}
 	return a.opts.Secrets

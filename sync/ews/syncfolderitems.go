@@ -34,6 +34,17 @@ func (k ChangeKind) String() string {
 	return fmt.Sprintf("ChangeKind(%d)", int(k))
 }
 
+// changeKindOf is the kind of a child element of m:Changes, by its local
+// name; false for anything else.
+func changeKindOf(local string) (ChangeKind, bool) {
+	for k := ChangeCreate; k <= ChangeReadFlag; k++ {
+		if k.String() == local {
+			return k, true
+		}
+	}
+	return 0, false
+}
+
 // Change is one entry of SyncFolderItemsChangesType.
 type Change struct {
 	Kind ChangeKind

@@ -55,17 +55,8 @@ func (s *xscan) syncFolderItemsMessage(m *syncFolderItemsMessage) error {
 // child (the item, whose element name is the ItemKind).
 func (s *xscan) syncChanges(c *syncChanges) error {
 	return s.children(func(local []byte) error {
-		var kind ChangeKind
-		switch string(local) {
-		case "Create":
-			kind = ChangeCreate
-		case "Update":
-			kind = ChangeUpdate
-		case "Delete":
-			kind = ChangeDelete
-		case "ReadFlagChange":
-			kind = ChangeReadFlag
-		default:
+		kind, ok := changeKindOf(string(local))
+		if !ok {
 			return s.skip()
 		}
 		var (

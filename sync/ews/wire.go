@@ -501,17 +501,8 @@ func (c *syncChanges) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error
 		case xml.EndElement:
 			return nil
 		case xml.StartElement:
-			var kind ChangeKind
-			switch t.Name.Local {
-			case "Create":
-				kind = ChangeCreate
-			case "Update":
-				kind = ChangeUpdate
-			case "Delete":
-				kind = ChangeDelete
-			case "ReadFlagChange":
-				kind = ChangeReadFlag
-			default:
+			kind, ok := changeKindOf(t.Name.Local)
+			if !ok {
 				if err := d.Skip(); err != nil {
 					return err
 				}

@@ -55,9 +55,10 @@ func Build(st app.Status, now time.Time) Model {
 		ExportDir: st.ExportDir,
 	}
 	m.Detail = strings.TrimSpace(st.Fix)
-	if strings.Contains(m.Headline, "…") && st.Err != "" {
-		// The tray's line is clipped; the window has room for all of it.
-		m.Detail = strings.TrimSpace(strings.Join(strings.Fields(st.Err), " ") + "\n" + m.Detail)
+	if finding := strings.Join(strings.Fields(st.Err), " "); (st.State == app.StateError || st.State == app.StateWarning) &&
+		finding != "" && !strings.Contains(m.Headline, strings.TrimSuffix(finding, ".")) {
+		// The tray's line clipped the reason; the window has room for all of it.
+		m.Detail = strings.TrimSpace(finding + "\n" + m.Detail)
 	}
 	active := m.Configured && !m.Paused && st.State != app.StateError
 	watching := active && (st.Streaming || st.StreamingDown > 0)

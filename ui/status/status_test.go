@@ -32,6 +32,8 @@ func TestBuild(t *testing.T) {
 		{"explained error", app.Status{State: app.StateError, Err: "EWS is blocked for the app.", Fix: "Ask the admin to allow it."},
 			"EWS is blocked for the app" + tray.OpenSettingsToFix, "Ask the admin to allow it.", "", true, false},
 		{"plain error", app.Status{State: app.StateError, Err: "Cannot connect."}, "Error: Cannot connect.", "", "", true, false},
+		{"syncing: the '…' of the headline is no clipped reason", app.Status{State: app.StateSyncing, Done: 1, Total: 3, Err: "One mailbox fails."},
+			"Syncing 1/3 mailboxes…", "", "", true, false},
 		{"long error: the window shows all of it", app.Status{State: app.StateError, Err: long, Mailboxes: []app.MailboxStatus{{Address: "c@x", State: app.StateIdle}}},
 			tray.Headline(app.Status{State: app.StateError, Err: long}, now), long, "c@x Waiting 0 items not synced yet", true, false},
 		{"paused", app.Status{State: app.StatePaused, Mailboxes: []app.MailboxStatus{{Address: "b@x", State: app.StateError, Items: 2, Err: "Gone.", Fix: "Remove it."}}},
